@@ -1,0 +1,1 @@
+//! Credential selection and token acquisition (DESIGN.md §6).

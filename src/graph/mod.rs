@@ -1,0 +1,1 @@
+//! The one Microsoft Graph client (DESIGN.md §5, HTTP behaviour).

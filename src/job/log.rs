@@ -1,0 +1,275 @@
+//! The event sink: every log event and the final result go through one `JobLog`.
+
+use std::io::{self, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Map, Value, json};
+
+use super::{JobResult, JobStatus, Stream, now_rfc3339};
+
+/// How events are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Text on a terminal, NDJSON otherwise.
+    Auto,
+    /// One JSON object per line, for job hosts.
+    Ndjson,
+    /// Plain lines for a person.
+    Text,
+}
+
+impl OutputFormat {
+    /// Resolves `Auto` against whether stdout is a terminal.
+    pub fn resolve(self) -> Self {
+        match self {
+            Self::Auto if io::stdout().is_terminal() => Self::Text,
+            Self::Auto => Self::Ndjson,
+            other => other,
+        }
+    }
+}
+
+/// Runbook identity stamped on the result record.
+#[derive(Debug, Clone, Default)]
+struct Identity {
+    job_id: Option<String>,
+    runbook: String,
+    version: String,
+}
+
+struct Inner {
+    sink: Mutex<Box<dyn Write + Send>>,
+    format: OutputFormat,
+    verbose: bool,
+    identity: Mutex<Identity>,
+    warnings: Mutex<Vec<String>>,
+    finished: AtomicBool,
+}
+
+/// A cloneable handle to the job's event stream. Writes are flushed per line and serialized,
+/// so concurrent steps never interleave partial lines.
+#[derive(Clone)]
+pub struct JobLog {
+    inner: Arc<Inner>,
+}
+
+/// An in-memory sink, for tests that want to read what a `JobLog` wrote.
+#[derive(Clone, Default)]
+pub struct MemorySink(Arc<Mutex<Vec<u8>>>);
+
+impl MemorySink {
+    /// Everything written so far, as text.
+    pub fn contents(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.0)).into_owned()
+    }
+}
+
+impl Write for MemorySink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        lock(&self.0).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-write; the data is still usable and
+/// the final record must still go out.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl JobLog {
+    /// A log writing to `sink` in `format` (`Auto` is resolved against stdout).
+    pub fn new(sink: Box<dyn Write + Send>, format: OutputFormat, verbose: bool) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                sink: Mutex::new(sink),
+                format: format.resolve(),
+                verbose,
+                identity: Mutex::new(Identity::default()),
+                warnings: Mutex::new(Vec::new()),
+                finished: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// A log writing to stdout.
+    pub fn stdout(format: OutputFormat, verbose: bool) -> Self {
+        Self::new(Box::new(io::stdout()), format, verbose)
+    }
+
+    /// A log writing NDJSON to memory, for tests.
+    pub fn memory() -> (Self, MemorySink) {
+        let sink = MemorySink::default();
+        (
+            Self::new(Box::new(sink.clone()), OutputFormat::Ndjson, true),
+            sink,
+        )
+    }
+
+    /// Sets the runbook name and version stamped on the result record.
+    pub fn set_runbook(&self, runbook: &str, version: &str) {
+        let mut id = lock(&self.inner.identity);
+        id.runbook = runbook.to_owned();
+        id.version = version.to_owned();
+    }
+
+    /// Sets the job id echoed in every record from now on.
+    pub fn set_job_id(&self, job_id: Option<String>) {
+        lock(&self.inner.identity).job_id = job_id;
+    }
+
+    /// A line for the operator.
+    pub fn output(&self, message: impl Into<String>) {
+        self.event(Stream::Output, message.into());
+    }
+
+    /// Troubleshooting detail.
+    pub fn verbose(&self, message: impl Into<String>) {
+        self.event(Stream::Verbose, message.into());
+    }
+
+    /// A problem that did not stop the job; also listed in the result's `warnings`.
+    pub fn warning(&self, message: impl Into<String>) {
+        let message = message.into();
+        lock(&self.inner.warnings).push(message.clone());
+        self.event(Stream::Warning, message);
+    }
+
+    /// A problem that stopped the job.
+    pub fn error(&self, message: impl Into<String>) {
+        self.event(Stream::Error, message.into());
+    }
+
+    /// The warnings issued so far.
+    pub fn warnings(&self) -> Vec<String> {
+        lock(&self.inner.warnings).clone()
+    }
+
+    /// Whether the final record has been written.
+    pub fn is_finished(&self) -> bool {
+        self.inner.finished.load(Ordering::SeqCst)
+    }
+
+    /// Writes the final result record. Only the first call writes: the record is always the
+    /// last line and there is exactly one. Returns whether this call wrote it.
+    pub fn finish(&self, result: &JobResult) -> bool {
+        // Hold the sink across the check so no event can slip in after the record.
+        let mut sink = lock(&self.inner.sink);
+        if self.inner.finished.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        let id = lock(&self.inner.identity).clone();
+        let warnings = self.warnings();
+        let line = match self.inner.format {
+            OutputFormat::Text => text_result(result, &warnings),
+            _ => {
+                let mut record = Map::new();
+                record.insert("type".into(), json!("result"));
+                record.insert("time".into(), json!(now_rfc3339()));
+                record.insert("jobId".into(), json!(id.job_id));
+                record.insert("runbook".into(), json!(id.runbook));
+                record.insert("version".into(), json!(id.version));
+                record.insert("status".into(), json!(result.status));
+                record.insert("result".into(), result.result.clone().unwrap_or(Value::Null));
+                record.insert("warnings".into(), json!(warnings));
+                record.insert("error".into(), json!(result.error));
+                Value::Object(record).to_string()
+            }
+        };
+        let _ = writeln!(sink, "{line}");
+        let _ = sink.flush();
+        true
+    }
+
+    fn event(&self, stream: Stream, message: String) {
+        let mut sink = lock(&self.inner.sink);
+        if self.is_finished() {
+            return;
+        }
+        let line = match self.inner.format {
+            OutputFormat::Text => match stream {
+                Stream::Output => message,
+                Stream::Verbose if self.inner.verbose => format!("VERBOSE: {message}"),
+                Stream::Verbose => return,
+                Stream::Warning => format!("WARNING: {message}"),
+                Stream::Error => format!("ERROR: {message}"),
+            },
+            _ => {
+                let job_id = lock(&self.inner.identity).job_id.clone();
+                json!({
+                    "type": "log",
+                    "time": now_rfc3339(),
+                    "jobId": job_id,
+                    "stream": stream,
+                    "message": message,
+                })
+                .to_string()
+            }
+        };
+        let _ = writeln!(sink, "{line}");
+        let _ = sink.flush();
+    }
+}
+
+fn text_result(result: &JobResult, warnings: &[String]) -> String {
+    let mut out = String::new();
+    match result.status {
+        JobStatus::Completed => out.push_str("Status: Completed"),
+        JobStatus::Failed => out.push_str("Status: Failed"),
+        JobStatus::Stopped => out.push_str("Status: Stopped"),
+    }
+    if !warnings.is_empty() {
+        out.push_str(&format!(" with {} warning(s)", warnings.len()));
+    }
+    if let Some(e) = &result.error {
+        out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
+        for p in &e.problems {
+            out.push_str(&format!("\n  - {p}"));
+        }
+        if let Some(g) = &e.graph {
+            out.push_str(&format!(
+                "\n  Graph status {} code {} request-id {}",
+                g.status,
+                g.code.as_deref().unwrap_or("-"),
+                g.request_id.as_deref().unwrap_or("-")
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::{ErrorCode, JobError};
+
+    fn lines(sink: &MemorySink) -> Vec<Value> {
+        sink.contents()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect()
+    }
+
+    #[test]
+    fn result_is_written_once_and_last() {
+        let (log, sink) = JobLog::memory();
+        log.set_job_id(Some("job-1".into()));
+        log.output("working");
+        log.warning("careful");
+        assert!(log.finish(&JobResult::failed(JobError::new(ErrorCode::Timeout, "late"))));
+        log.output("after the end");
+        assert!(!log.finish(&JobResult::completed(json!({}))));
+        let lines = lines(&sink);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["stream"], "Output");
+        assert_eq!(lines[0]["jobId"], "job-1");
+        assert_eq!(lines[2]["type"], "result");
+        assert_eq!(lines[2]["status"], "Failed");
+        assert_eq!(lines[2]["error"]["code"], "Timeout");
+        assert_eq!(lines[2]["warnings"], json!(["careful"]));
+    }
+}

@@ -1,0 +1,40 @@
+//! The job's output protocol: log events on Azure Automation's four streams and exactly one
+//! final result record, as NDJSON for a job host or as text for a person.
+
+mod log;
+mod record;
+
+pub use log::{JobLog, MemorySink, OutputFormat};
+pub use record::{
+    ErrorCode, GraphErrorInfo, JobError, JobResult, JobStatus, NotificationOutcome, Problem,
+    TapOutcome,
+};
+
+use serde::Serialize;
+
+/// Azure Automation's output streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Stream {
+    /// What the operator reads.
+    Output,
+    /// Detail for troubleshooting; shown in text format only with `-v`.
+    Verbose,
+    /// Something went wrong that did not stop the job.
+    Warning,
+    /// Something that stopped the job.
+    Error,
+}
+
+/// The current time as RFC 3339 with milliseconds in UTC, as every record carries it.
+pub fn now_rfc3339() -> String {
+    format_rfc3339(time::OffsetDateTime::now_utc())
+}
+
+/// Formats a timestamp as `2026-11-29T10:00:00.123Z`.
+pub fn format_rfc3339(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    t.format(&fmt).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}

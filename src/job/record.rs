@@ -1,0 +1,175 @@
+//! The final result record and the stable error codes.
+
+use serde::{Serialize, Serializer};
+
+use crate::secret::Secret;
+
+/// How the job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobStatus {
+    /// The pass was created (warnings allowed).
+    Completed,
+    /// The job could not do its work; `error` says why.
+    Failed,
+    /// Stopped by SIGTERM or SIGINT.
+    Stopped,
+}
+
+/// Stable error codes. Job hosts match on these; never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ErrorCode {
+    InvalidInput,
+    InvalidCustomization,
+    UserNotFound,
+    GuestUserNotSupported,
+    PermissionDenied,
+    PolicyDisabled,
+    LifetimeOutsidePolicy,
+    AuthenticationFailed,
+    Throttled,
+    GraphUnavailable,
+    Timeout,
+    Unexpected,
+}
+
+impl ErrorCode {
+    /// Input errors exit with 2: nothing was changed and nothing was sent.
+    pub fn is_input_error(self) -> bool {
+        matches!(self, Self::InvalidInput | Self::InvalidCustomization)
+    }
+}
+
+/// One problem found in the inputs: where, what was wrong, what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Field path, e.g. `parameters.LifetimeInMinutes` or `customization.Runbooks.…`.
+    pub field: String,
+    /// What was wrong with it.
+    pub problem: String,
+    /// What would be accepted instead.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)?;
+        if let Some(allowed) = &self.allowed {
+            write!(f, " (allowed: {allowed})")?;
+        }
+        Ok(())
+    }
+}
+
+/// What Graph said when a call failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphErrorInfo {
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// The `error` member of a failed result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<GraphErrorInfo>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+impl JobError {
+    /// An error without Graph details.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            graph: None,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// The notification block of the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationOutcome {
+    pub requested: bool,
+    pub sent: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+}
+
+/// The `result` member of a job that created a pass (or, with `--what-if`, planned one).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TapOutcome {
+    pub user_principal_name: String,
+    pub user_id: String,
+    #[serde(serialize_with = "expose_pass", skip_serializing_if = "Option::is_none")]
+    pub temporary_access_pass: Option<Secret>,
+    pub start_date_time: Option<String>,
+    pub lifetime_in_minutes: u32,
+    pub is_usable_once: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_usable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method_usability_reason: Option<String>,
+    pub removed_pass_count: u32,
+    pub notification: NotificationOutcome,
+}
+
+/// The result record is one of the two places the pass may appear (DESIGN.md §4).
+fn expose_pass<S: Serializer>(pass: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
+    match pass {
+        Some(p) => s.serialize_str(p.expose()),
+        None => s.serialize_none(),
+    }
+}
+
+/// Everything the final record says besides the envelope fields the log adds.
+#[derive(Debug, Clone)]
+pub struct JobResult {
+    pub status: JobStatus,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<JobError>,
+}
+
+impl JobResult {
+    /// A completed job with its result body.
+    pub fn completed(result: impl Serialize) -> Self {
+        Self {
+            status: JobStatus::Completed,
+            result: serde_json::to_value(result).ok(),
+            error: None,
+        }
+    }
+
+    /// A failed job.
+    pub fn failed(error: JobError) -> Self {
+        Self {
+            status: JobStatus::Failed,
+            result: None,
+            error: Some(error),
+        }
+    }
+
+    /// The process exit code for this result (one place, DESIGN.md §4).
+    pub fn exit_code(&self) -> i32 {
+        match self.status {
+            JobStatus::Completed => 0,
+            JobStatus::Stopped => 130,
+            JobStatus::Failed => match &self.error {
+                Some(e) if e.code.is_input_error() => 2,
+                _ => 1,
+            },
+        }
+    }
+}

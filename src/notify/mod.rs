@@ -1,0 +1,1 @@
+//! The user notification email (DESIGN.md §7).

@@ -1,0 +1,5 @@
+//! All integration tests, compiled into one test binary.
+
+mod graph_client;
+mod notify;
+mod simulator;
