@@ -226,9 +226,11 @@ fn text_result(result: &JobResult, warnings: &[String]) -> String {
         out.push_str(&format!(" with {} warning(s)", warnings.len()));
     }
     if let Some(e) = &result.error {
-        out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
-        for p in &e.problems {
-            out.push_str(&format!("\n  - {p}"));
+        // Each problem was already written as an Error line.
+        if e.problems.is_empty() {
+            out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
+        } else {
+            out.push_str(&format!("\nError {:?}: {} problem(s) listed above", e.code, e.problems.len()));
         }
         if let Some(g) = &e.graph {
             out.push_str(&format!(
