@@ -22,7 +22,10 @@ pub fn main() -> i32 {
     // The default hook prints the panic payload; ours prints only where it happened, so no
     // value that was being handled can reach stderr.
     panic::set_hook(Box::new(|info| {
-        let place = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         eprintln!("tap-runbook: internal error at {place}");
     }));
     let cli = Cli::parse();
@@ -76,7 +79,11 @@ fn start_log(args: &InputArgs) -> JobLog {
 
 /// Reads a document from a file or standard input (`-`), refusing oversized input early.
 fn read_document(path: &Path, flag: &str) -> Result<Vec<u8>, Problem> {
-    let problem = |what: String| Problem { field: flag.to_owned(), problem: what, allowed: None };
+    let problem = |what: String| Problem {
+        field: flag.to_owned(),
+        problem: what,
+        allowed: None,
+    };
     let limit = MAX_DOCUMENT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
     let result = if path.as_os_str() == "-" {
@@ -86,7 +93,10 @@ fn read_document(path: &Path, flag: &str) -> Result<Vec<u8>, Problem> {
     };
     result.map_err(|e| problem(format!("cannot read {}: {e}", path.display())))?;
     if bytes.len() as u64 >= limit {
-        return Err(problem(format!("{} is larger than {MAX_DOCUMENT_BYTES} bytes", path.display())));
+        return Err(problem(format!(
+            "{} is larger than {MAX_DOCUMENT_BYTES} bytes",
+            path.display()
+        )));
     }
     Ok(bytes)
 }
@@ -95,12 +105,27 @@ fn read_document(path: &Path, flag: &str) -> Result<Vec<u8>, Problem> {
 /// problems are logged and the result record is written; the caller only returns the code.
 fn prepare(args: &InputArgs, log: &JobLog) -> Result<TapRequest, i32> {
     let invocation = read_document(&args.invocation, "--invocation");
-    let customization = args.customization.as_deref().map(|p| read_document(p, "--customization")).transpose();
+    let customization = args
+        .customization
+        .as_deref()
+        .map(|p| read_document(p, "--customization"))
+        .transpose();
     let outcome = match (invocation, customization) {
-        (Ok(inv), Ok(cust)) => input::prepare(&inv, cust.as_deref(), OffsetDateTime::now_utc()).map_err(|e| e.to_job_error()),
+        (Ok(inv), Ok(cust)) => input::prepare(&inv, cust.as_deref(), OffsetDateTime::now_utc())
+            .map_err(|e| e.to_job_error()),
         (inv, cust) => {
             let problems: Vec<Problem> = [inv.err(), cust.err()].into_iter().flatten().collect();
-            let mut error = JobError::new(ErrorCode::InvalidInput, format!("cannot read the input: {}", problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")));
+            let mut error = JobError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "cannot read the input: {}",
+                    problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            );
             error.problems = problems;
             Err(error)
         }
@@ -134,7 +159,12 @@ fn validate(args: &InputArgs) -> i32 {
         Err(code) => return code,
     };
     for p in &request.parameters.0 {
-        log.output(format!("{:<24} {:<40} {}", p.name, p.value.to_string(), p.source));
+        log.output(format!(
+            "{:<24} {:<40} {}",
+            p.name,
+            p.value.to_string(),
+            p.source
+        ));
     }
     let result = JobResult::completed(serde_json::json!({
         "valid": true,

@@ -103,7 +103,8 @@ impl Manifest {
     pub fn get() -> &'static Manifest {
         static MANIFEST: OnceLock<Manifest> = OnceLock::new();
         MANIFEST.get_or_init(|| {
-            serde_json::from_str(MANIFEST_JSON).expect("runbook.json embedded in the binary is valid")
+            serde_json::from_str(MANIFEST_JSON)
+                .expect("runbook.json embedded in the binary is valid")
         })
     }
 
@@ -126,7 +127,11 @@ mod tests {
         let mut names: Vec<_> = m.parameters.iter().map(|p| p.name.to_lowercase()).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), m.parameters.len(), "parameter names are unique");
+        assert_eq!(
+            names.len(),
+            m.parameters.len(),
+            "parameter names are unique"
+        );
         for p in &m.parameters {
             assert!(
                 p.required != p.default.is_some(),

@@ -66,7 +66,11 @@ pub struct Customization {
 impl Customization {
     /// No customization at all.
     pub fn empty() -> Self {
-        Self { shape: Shape::None, parameters: Vec::new(), settings: None }
+        Self {
+            shape: Shape::None,
+            parameters: Vec::new(),
+            settings: None,
+        }
     }
 
     /// The runbook's own default customization from the manifest.
@@ -74,15 +78,29 @@ impl Customization {
         let m = Manifest::get();
         let mut root = m.default_customization.clone();
         let mut problems = Vec::new();
-        normalize_entry(&mut root, "runbook.json.defaultCustomization", &mut problems);
+        normalize_entry(
+            &mut root,
+            "runbook.json.defaultCustomization",
+            &mut problems,
+        );
         let parameters = extract_entry(&root, "runbook.json.defaultCustomization", &mut problems);
-        debug_assert!(problems.is_empty(), "the manifest's default customization is valid");
-        Self { shape: Shape::RunbookEntry, parameters, settings: None }
+        debug_assert!(
+            problems.is_empty(),
+            "the manifest's default customization is valid"
+        );
+        Self {
+            shape: Shape::RunbookEntry,
+            parameters,
+            settings: None,
+        }
     }
 
     /// The modifiers of `name` (canonical), if the customization sets any.
     pub fn modifiers(&self, name: &str) -> Option<&Modifiers> {
-        self.parameters.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+        self.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
     }
 
     /// A setting value by dotted path under `Settings` (e.g. `RJReport.EmailSender`).
@@ -107,7 +125,11 @@ pub fn load(bytes: &[u8]) -> Result<Customization, Vec<Problem>> {
 pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
     let m = Manifest::get();
     let Some(object) = root.as_object() else {
-        return Err(vec![problem("customization", "the document is not a JSON object".into(), None)]);
+        return Err(vec![problem(
+            "customization",
+            "the document is not a JSON object".into(),
+            None,
+        )]);
     };
     let shape = detect_shape(object, &m.name)?;
     let mut problems = Vec::new();
@@ -117,9 +139,18 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
             let obj = root.as_object_mut().expect("checked above");
             canon_keys(obj, TENANT_KEYS, "customization", &mut problems);
             if let Some(Value::Object(runbooks)) = obj.get_mut("Runbooks") {
-                canon_keys(runbooks, &[m.name.as_str()], "customization.Runbooks", &mut problems);
+                canon_keys(
+                    runbooks,
+                    &[m.name.as_str()],
+                    "customization.Runbooks",
+                    &mut problems,
+                );
                 if let Some(entry) = runbooks.get_mut(&m.name) {
-                    normalize_entry(entry, &format!("customization.Runbooks.{}", m.name), &mut problems);
+                    normalize_entry(
+                        entry,
+                        &format!("customization.Runbooks.{}", m.name),
+                        &mut problems,
+                    );
                 }
             }
             if let Some(settings) = obj.get_mut("Settings") {
@@ -130,14 +161,24 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
             if let Some(entry) = root.pointer_mut(&format!("/Runbooks/{}", m.name)) {
                 resolve_refs(entry, &templates, &path, 0, &mut problems);
             }
-            (ShapeDef::TenantDocument, format!("/Runbooks/{}", m.name), Some("/Settings"))
+            (
+                ShapeDef::TenantDocument,
+                format!("/Runbooks/{}", m.name),
+                Some("/Settings"),
+            )
         }
         Shape::RunbookFragment => {
             let obj = root.as_object_mut().expect("checked above");
             canon_keys(obj, &[m.name.as_str()], "customization", &mut problems);
             if let Some(entry) = obj.get_mut(&m.name) {
                 normalize_entry(entry, &format!("customization.{}", m.name), &mut problems);
-                resolve_refs(entry, &[], &format!("customization.{}", m.name), 0, &mut problems);
+                resolve_refs(
+                    entry,
+                    &[],
+                    &format!("customization.{}", m.name),
+                    0,
+                    &mut problems,
+                );
             }
             (ShapeDef::RunbookFragment, format!("/{}", m.name), None)
         }
@@ -166,7 +207,11 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
 }
 
 fn problem(field: &str, problem: String, allowed: Option<String>) -> Problem {
-    Problem { field: field.to_owned(), problem, allowed }
+    Problem {
+        field: field.to_owned(),
+        problem,
+        allowed,
+    }
 }
 
 fn detect_shape(object: &Map<String, Value>, runbook: &str) -> Result<Shape, Vec<Problem>> {
@@ -211,8 +256,16 @@ fn looks_like_runbook_name(key: &str) -> bool {
 }
 
 /// Renames keys that match a known name in another letter case to the known name.
-fn canon_keys(obj: &mut Map<String, Value>, known: &[&str], path: &str, problems: &mut Vec<Problem>) {
-    if !obj.keys().any(|k| known.iter().any(|n| n.eq_ignore_ascii_case(k) && n != k)) {
+fn canon_keys(
+    obj: &mut Map<String, Value>,
+    known: &[&str],
+    path: &str,
+    problems: &mut Vec<Problem>,
+) {
+    if !obj
+        .keys()
+        .any(|k| known.iter().any(|n| n.eq_ignore_ascii_case(k) && n != k))
+    {
         return;
     }
     let old = std::mem::take(obj);
@@ -234,8 +287,14 @@ fn canon_keys(obj: &mut Map<String, Value>, known: &[&str], path: &str, problems
 }
 
 fn normalize_entry(entry: &mut Value, path: &str, problems: &mut Vec<Problem>) {
-    let names: Vec<&str> = Manifest::get().parameters.iter().map(|p| p.name.as_str()).collect();
-    let Some(obj) = entry.as_object_mut() else { return };
+    let names: Vec<&str> = Manifest::get()
+        .parameters
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let Some(obj) = entry.as_object_mut() else {
+        return;
+    };
     canon_keys(obj, ENTRY_KEYS, path, problems);
     if let Some(Value::Object(params)) = obj.get_mut("Parameters") {
         canon_keys(params, &names, &format!("{path}.Parameters"), problems);
@@ -250,10 +309,10 @@ fn normalize_entry(entry: &mut Value, path: &str, problems: &mut Vec<Problem>) {
                 let mut keys = vec!["Name"];
                 keys.extend(MODIFIERS);
                 canon_keys(item_obj, &keys, &item_path, problems);
-                if let Some(Value::String(name)) = item_obj.get_mut("Name") {
-                    if let Some(canonical) = names.iter().find(|n| n.eq_ignore_ascii_case(name)) {
-                        *name = (*canonical).to_owned();
-                    }
+                if let Some(Value::String(name)) = item_obj.get_mut("Name")
+                    && let Some(canonical) = names.iter().find(|n| n.eq_ignore_ascii_case(name))
+                {
+                    *name = (*canonical).to_owned();
                 }
             }
             normalize_modifiers(item, &item_path, problems);
@@ -262,14 +321,26 @@ fn normalize_entry(entry: &mut Value, path: &str, problems: &mut Vec<Problem>) {
 }
 
 fn normalize_modifiers(modifiers: &mut Value, path: &str, problems: &mut Vec<Problem>) {
-    let Some(obj) = modifiers.as_object_mut() else { return };
+    let Some(obj) = modifiers.as_object_mut() else {
+        return;
+    };
     canon_keys(obj, MODIFIERS, path, problems);
     if let Some(Value::Object(select)) = obj.get_mut("Select") {
-        canon_keys(select, &["Options", "ShowValue"], &format!("{path}.Select"), problems);
+        canon_keys(
+            select,
+            &["Options", "ShowValue"],
+            &format!("{path}.Select"),
+            problems,
+        );
         if let Some(Value::Array(options)) = select.get_mut("Options") {
             for (i, option) in options.iter_mut().enumerate() {
                 if let Some(o) = option.as_object_mut() {
-                    canon_keys(o, &["Display", "Value", "Customization"], &format!("{path}.Select.Options[{i}]"), problems);
+                    canon_keys(
+                        o,
+                        &["Display", "Value", "Customization"],
+                        &format!("{path}.Select.Options[{i}]"),
+                        problems,
+                    );
                 }
             }
         }
@@ -277,12 +348,26 @@ fn normalize_modifiers(modifiers: &mut Value, path: &str, problems: &mut Vec<Pro
 }
 
 fn normalize_settings(settings: &mut Value, problems: &mut Vec<Problem>) {
-    let Some(obj) = settings.as_object_mut() else { return };
+    let Some(obj) = settings.as_object_mut() else {
+        return;
+    };
     canon_keys(obj, &["RJReport"], "customization.Settings", problems);
-    let Some(Value::Object(report)) = obj.get_mut("RJReport") else { return };
-    canon_keys(report, RJREPORT_KEYS, "customization.Settings.RJReport", problems);
+    let Some(Value::Object(report)) = obj.get_mut("RJReport") else {
+        return;
+    };
+    canon_keys(
+        report,
+        RJREPORT_KEYS,
+        "customization.Settings.RJReport",
+        problems,
+    );
     if let Some(Value::Object(branding)) = report.get_mut("Branding") {
-        canon_keys(branding, BRANDING_KEYS, "customization.Settings.RJReport.Branding", problems);
+        canon_keys(
+            branding,
+            BRANDING_KEYS,
+            "customization.Settings.RJReport.Branding",
+            problems,
+        );
     }
 }
 
@@ -308,25 +393,34 @@ fn collect_templates(templates: Option<&Value>) -> Vec<(String, Value)> {
 }
 
 /// Replaces each `{ "$ref": "<id>" }` with the `$values` of the template with that `$id`.
-fn resolve_refs(v: &mut Value, templates: &[(String, Value)], path: &str, depth: u32, problems: &mut Vec<Problem>) {
-    if let Value::Object(o) = v {
-        if o.len() == 1 {
-            if let Some(Value::String(id)) = o.get("$ref") {
-                match templates.iter().find(|(t, _)| t == id) {
-                    Some(_) if depth >= 8 => problems.push(problem(path, format!("template \"{id}\" refers to itself or nests too deeply"), None)),
-                    Some((_, values)) => {
-                        *v = values.clone();
-                        resolve_refs(v, templates, path, depth + 1, problems);
-                    }
-                    None => problems.push(problem(
-                        path,
-                        format!("refers to the template \"{id}\", which is not defined under Templates"),
-                        Some("the $id of a { \"$id\": …, \"$values\": … } block under Templates".into()),
-                    )),
-                }
-                return;
+fn resolve_refs(
+    v: &mut Value,
+    templates: &[(String, Value)],
+    path: &str,
+    depth: u32,
+    problems: &mut Vec<Problem>,
+) {
+    if let Value::Object(o) = v
+        && o.len() == 1
+        && let Some(Value::String(id)) = o.get("$ref")
+    {
+        match templates.iter().find(|(t, _)| t == id) {
+            Some(_) if depth >= 8 => problems.push(problem(
+                path,
+                format!("template \"{id}\" refers to itself or nests too deeply"),
+                None,
+            )),
+            Some((_, values)) => {
+                *v = values.clone();
+                resolve_refs(v, templates, path, depth + 1, problems);
             }
+            None => problems.push(problem(
+                path,
+                format!("refers to the template \"{id}\", which is not defined under Templates"),
+                Some("the $id of a { \"$id\": …, \"$values\": … } block under Templates".into()),
+            )),
         }
+        return;
     }
     match v {
         Value::Object(o) => {
@@ -385,7 +479,10 @@ fn schema_problems(shape: ShapeDef, root: &Value) -> Vec<Problem> {
             }
             _ => {
                 let allowed = parameter_at(&pointer).map(|name| {
-                    allowed_text(m.parameter(&name).expect("schema names manifest parameters"))
+                    allowed_text(
+                        m.parameter(&name)
+                            .expect("schema names manifest parameters"),
+                    )
                 });
                 out.push(problem(&path, e.masked().to_string(), allowed));
             }
@@ -410,20 +507,34 @@ fn parameter_at(pointer: &str) -> Option<String> {
     let i = segs.iter().position(|s| *s == "Parameters")?;
     let name = segs.get(i + 1)?;
     let rest = &segs[i + 2..];
-    let about_value = matches!(rest.first(), Some(&"Default" | &"DefaultValue" | &"SelectSimple"))
-        || rest.last() == Some(&"Value");
+    let about_value = matches!(
+        rest.first(),
+        Some(&"Default" | &"DefaultValue" | &"SelectSimple")
+    ) || rest.last() == Some(&"Value");
     about_value.then(|| (*name).to_owned())
 }
 
-fn extract_entry(entry: &Value, path: &str, problems: &mut Vec<Problem>) -> Vec<(String, Modifiers)> {
+fn extract_entry(
+    entry: &Value,
+    path: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, Modifiers)> {
     let mut out: Vec<(String, Modifiers)> = Vec::new();
     let mut add = |name: String, v: &Value, item_path: String, problems: &mut Vec<Problem>| {
         if out.iter().any(|(n, _)| *n == name) {
-            problems.push(problem(&item_path, format!("customizes {name} a second time"), None));
+            problems.push(problem(
+                &item_path,
+                format!("customizes {name} a second time"),
+                None,
+            ));
             return;
         }
         if v.get("Default").is_some() && v.get("DefaultValue").is_some() {
-            problems.push(problem(&item_path, "has both Default and DefaultValue; keep one".into(), None));
+            problems.push(problem(
+                &item_path,
+                "has both Default and DefaultValue; keep one".into(),
+                None,
+            ));
         }
         let flag = |k: &str| v.get(k).and_then(Value::as_bool);
         let options = v
@@ -431,9 +542,13 @@ fn extract_entry(entry: &Value, path: &str, problems: &mut Vec<Problem>) -> Vec<
             .and_then(Value::as_object)
             .map(|o| o.values().cloned().collect())
             .or_else(|| {
-                v.pointer("/Select/Options").and_then(Value::as_array).map(|opts| {
-                    opts.iter().filter_map(|o| o.get("Value").cloned()).collect()
-                })
+                v.pointer("/Select/Options")
+                    .and_then(Value::as_array)
+                    .map(|opts| {
+                        opts.iter()
+                            .filter_map(|o| o.get("Value").cloned())
+                            .collect()
+                    })
             });
         let modifiers = Modifiers {
             default: v.get("Default").or_else(|| v.get("DefaultValue")).cloned(),
@@ -448,14 +563,24 @@ fn extract_entry(entry: &Value, path: &str, problems: &mut Vec<Problem>) -> Vec<
     };
     if let Some(params) = entry.get("Parameters").and_then(Value::as_object) {
         for (name, v) in params {
-            add(name.clone(), v, format!("{path}.Parameters.{name}"), problems);
+            add(
+                name.clone(),
+                v,
+                format!("{path}.Parameters.{name}"),
+                problems,
+            );
         }
     }
     if let Some(list) = entry.get("ParameterList").and_then(Value::as_array) {
         for (i, item) in list.iter().enumerate() {
             // Entries without a Name only arrange the form.
             if let Some(name) = item.get("Name").and_then(Value::as_str) {
-                add(name.to_owned(), item, format!("{path}.ParameterList[{i}]"), problems);
+                add(
+                    name.to_owned(),
+                    item,
+                    format!("{path}.ParameterList[{i}]"),
+                    problems,
+                );
             }
         }
     }
@@ -471,10 +596,15 @@ mod tests {
 
     #[test]
     fn detects_all_three_shapes_in_any_case() {
-        let entry = json!({ "parameters": { "lifetimeinminutes": { "default": 120, "hide": true } } });
+        let entry =
+            json!({ "parameters": { "lifetimeinminutes": { "default": 120, "hide": true } } });
         let fragment = json!({ NAME: entry.clone(), "rjgit-org_general_other": { "Parameters": { "X": {} } } });
         let tenant = json!({ "settings": {}, "runbooks": { NAME.to_uppercase(): entry.clone() } });
-        for (doc, shape) in [(entry, Shape::RunbookEntry), (fragment, Shape::RunbookFragment), (tenant, Shape::TenantDocument)] {
+        for (doc, shape) in [
+            (entry, Shape::RunbookEntry),
+            (fragment, Shape::RunbookFragment),
+            (tenant, Shape::TenantDocument),
+        ] {
             let c = from_value(doc).unwrap();
             assert_eq!(c.shape, shape);
             let m = c.modifiers("LifetimeInMinutes").unwrap();
@@ -485,10 +615,17 @@ mod tests {
 
     #[test]
     fn unknown_parameter_gets_a_hint() {
-        let err = from_value(json!({ "Parameters": { "LifetimeInMinute": { "Default": 120 } } })).unwrap_err();
+        let err = from_value(json!({ "Parameters": { "LifetimeInMinute": { "Default": 120 } } }))
+            .unwrap_err();
         assert_eq!(err.len(), 1, "{err:?}");
         assert_eq!(err[0].field, "customization.Parameters.LifetimeInMinute");
-        assert!(err[0].problem.contains("did you mean \"LifetimeInMinutes\""), "{}", err[0].problem);
+        assert!(
+            err[0]
+                .problem
+                .contains("did you mean \"LifetimeInMinutes\""),
+            "{}",
+            err[0].problem
+        );
     }
 
     #[test]
@@ -498,7 +635,10 @@ mod tests {
             "Runbooks": { NAME: { "Parameters": { "LifetimeInMinutes": { "SelectSimple": { "$ref": "Lifetimes" } } } } }
         });
         let c = from_value(doc).unwrap();
-        assert_eq!(c.modifiers("LifetimeInMinutes").unwrap().options, Some(vec![json!(60), json!(120)]));
+        assert_eq!(
+            c.modifiers("LifetimeInMinutes").unwrap().options,
+            Some(vec![json!(60), json!(120)])
+        );
         let bad = json!({ "Runbooks": { NAME: { "Parameters": { "LifetimeInMinutes": { "SelectSimple": { "$ref": "Nope" } } } } } });
         assert!(from_value(bad).unwrap_err()[0].problem.contains("\"Nope\""));
     }
@@ -508,8 +648,16 @@ mod tests {
         let other = json!({ "Runbooks": { "rjgit-org_x_y": { "Whatever": [1, 2] } } });
         assert!(from_value(other).unwrap().parameters.is_empty());
         let dup = json!({ "Parameters": {}, "parameters": {} });
-        assert!(from_value(dup).unwrap_err()[0].problem.contains("given twice"));
+        assert!(
+            from_value(dup).unwrap_err()[0]
+                .problem
+                .contains("given twice")
+        );
         assert_eq!(from_value(json!({})).unwrap().shape, Shape::None);
-        assert!(from_value(json!({ "Paramters": {} })).unwrap_err()[0].problem.contains("did you mean \"Parameters\""));
+        assert!(
+            from_value(json!({ "Paramters": {} })).unwrap_err()[0]
+                .problem
+                .contains("did you mean \"Parameters\"")
+        );
     }
 }

@@ -24,8 +24,12 @@ pub fn parse(bytes: &[u8]) -> Result<Value, String> {
             MAX_DOCUMENT_BYTES
         ));
     }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("the document is not UTF-8 text (invalid byte at offset {})", e.valid_up_to()))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the document is not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
         return Err("the document is empty".into());
@@ -57,7 +61,9 @@ struct CheckedValue(Value);
 
 impl<'de> Deserialize<'de> for CheckedValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(CheckedVisitor).map(CheckedValue)
+        deserializer
+            .deserialize_any(CheckedVisitor)
+            .map(CheckedValue)
     }
 }
 
@@ -135,7 +141,9 @@ impl<'de> Visitor<'de> for CheckedVisitor {
         while let Some(key) = map.next_key::<String>()? {
             let CheckedValue(value) = map.next_value()?;
             if object.contains_key(&key) {
-                return Err(de::Error::custom(format!("the key \"{key}\" appears twice")));
+                return Err(de::Error::custom(format!(
+                    "the key \"{key}\" appears twice"
+                )));
             }
             object.insert(key, value);
         }
@@ -161,7 +169,11 @@ mod tests {
 
     #[test]
     fn refuses_duplicates_depth_size_and_loose_syntax() {
-        assert!(parse(br#"{"a":1,"a":2}"#).unwrap_err().contains("appears twice"));
+        assert!(
+            parse(br#"{"a":1,"a":2}"#)
+                .unwrap_err()
+                .contains("appears twice")
+        );
         let deep = "[".repeat(100) + &"]".repeat(100);
         assert!(parse(deep.as_bytes()).unwrap_err().contains("nesting"));
         let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];

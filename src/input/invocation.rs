@@ -20,20 +20,44 @@ pub struct Invocation {
     pub parameters: Vec<(String, Value)>,
 }
 
-/// Parses and checks the invocation's envelope (not yet its parameter values).
-pub fn load(bytes: &[u8]) -> Result<Invocation, Vec<Problem>> {
-    let root = document::parse(bytes).map_err(|e| vec![problem("invocation", e, None)])?;
+/// Parses and checks the invocation's envelope (not yet its parameter values). Problems with
+/// the envelope come back beside whatever parameters could still be read, so that those are
+/// checked too and every problem is reported at once.
+pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
+    let root = match document::parse(bytes) {
+        Ok(root) => root,
+        Err(e) => return (Invocation::default(), vec![problem("invocation", e, None)]),
+    };
     let Value::Object(object) = root else {
-        return Err(vec![problem("invocation", "the document is not a JSON object".into(), Some("an object of parameter values, or { \"runbook\", \"jobId\", \"parameters\": { … } }".into()))]);
+        let allowed =
+            "an object of parameter values, or { \"runbook\", \"jobId\", \"parameters\": { … } }";
+        return (
+            Invocation::default(),
+            vec![problem(
+                "invocation",
+                "the document is not a JSON object".into(),
+                Some(allowed.into()),
+            )],
+        );
     };
     let wrapped = matches!(get_ci(&object, "parameters"), Some((_, Value::Object(_))));
     if !wrapped {
-        return Ok(Invocation { job_id: None, parameters: object.into_iter().collect() });
+        return (
+            Invocation {
+                job_id: None,
+                parameters: object.into_iter().collect(),
+            },
+            Vec::new(),
+        );
     }
     let mut problems = Vec::new();
     let mut invocation = Invocation::default();
     for (key, value) in object {
-        match WRAPPER_KEYS.iter().find(|k| k.eq_ignore_ascii_case(&key)).copied() {
+        match WRAPPER_KEYS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(&key))
+            .copied()
+        {
             Some("parameters") => {
                 if let Value::Object(p) = value {
                     invocation.parameters = p.into_iter().collect();
@@ -61,22 +85,31 @@ pub fn load(bytes: &[u8]) -> Result<Invocation, Vec<Problem>> {
             },
             None => problems.push(problem(
                 &format!("invocation.{key}"),
-                format!("is not a key of the invocation wrapper{}", did_you_mean(&key, WRAPPER_KEYS)),
+                format!(
+                    "is not a key of the invocation wrapper{}",
+                    did_you_mean(&key, WRAPPER_KEYS)
+                ),
                 Some(WRAPPER_KEYS.join(", ")),
             )),
         }
     }
-    if problems.is_empty() { Ok(invocation) } else { Err(problems) }
+    (invocation, problems)
 }
 
 fn is_job_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 128
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:{}".contains(c))
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:{}".contains(c))
 }
 
 fn problem(field: &str, problem: String, allowed: Option<String>) -> Problem {
-    Problem { field: field.to_owned(), problem, allowed }
+    Problem {
+        field: field.to_owned(),
+        problem,
+        allowed,
+    }
 }
 
 #[cfg(test)]
@@ -85,19 +118,25 @@ mod tests {
 
     #[test]
     fn flat_and_wrapped() {
-        let flat = load(br#"{"UserName":"a@b.com","CallerName":"x"}"#).unwrap();
+        let (flat, problems) = load(br#"{"UserName":"a@b.com","CallerName":"x"}"#);
+        assert!(problems.is_empty());
         assert_eq!(flat.parameters.len(), 2);
         assert_eq!(flat.job_id, None);
-        let wrapped = load(br#"{"runbook":"rjgit-user_security_create-temporary-access-pass","jobId":"0c9d-1","Parameters":{"UserName":"a@b.com"}}"#).unwrap();
+        let (wrapped, problems) = load(br#"{"runbook":"rjgit-user_security_create-temporary-access-pass","jobId":"0c9d-1","Parameters":{"UserName":"a@b.com"}}"#);
+        assert!(problems.is_empty());
         assert_eq!(wrapped.job_id.as_deref(), Some("0c9d-1"));
         assert_eq!(wrapped.parameters.len(), 1);
     }
 
     #[test]
     fn wrong_runbook_and_unknown_wrapper_keys() {
-        let err = load(br#"{"runbook":"rjgit-other","jobid":"x y","parameters":{},"jobld":1}"#).unwrap_err();
+        let (invocation, err) = load(br#"{"runbook":"rjgit-other","jobid":"x y","parameters":{"UserName":"a@b.com"},"jobld":1}"#);
+        assert_eq!(invocation.parameters.len(), 1, "parameters are still read");
         let fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
-        assert_eq!(fields, ["invocation.runbook", "invocation.jobId", "invocation.jobld"]);
+        assert_eq!(
+            fields,
+            ["invocation.runbook", "invocation.jobId", "invocation.jobld"]
+        );
         assert!(err[2].problem.contains("did you mean \"jobId\""));
     }
 }

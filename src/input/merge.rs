@@ -70,7 +70,10 @@ impl ResolvedParameters {
 
     /// The Boolean value of `name`.
     pub fn flag(&self, name: &str) -> bool {
-        matches!(self.get(name).map(|p| &p.value), Some(ParamValue::Boolean(true)))
+        matches!(
+            self.get(name).map(|p| &p.value),
+            Some(ParamValue::Boolean(true))
+        )
     }
 
     /// The Int32 value of `name`.
@@ -124,10 +127,14 @@ pub fn merge(
     let given = given_values(invocation, m, &mut report);
     let mut resolved = Vec::new();
     for spec in &m.parameters {
+        let problems_before = report.problems.len();
         let tenant_mods = tenant.modifiers(&spec.name);
         let own_mods = own.modifiers(&spec.name);
         let pick = |f: fn(&Modifiers) -> Option<bool>| {
-            tenant_mods.and_then(f).or_else(|| own_mods.and_then(f)).unwrap_or(false)
+            tenant_mods
+                .and_then(f)
+                .or_else(|| own_mods.and_then(f))
+                .unwrap_or(false)
         };
         let hidden = pick(|m| m.hide);
         let read_only = pick(|m| m.read_only);
@@ -140,46 +147,59 @@ pub fn merge(
             .and_then(|d| coerce(spec, d).ok().flatten())
             .map(|v| (v, Source::Default));
 
-        if let Some(path) = &spec.setting {
-            if let Some(raw) = tenant.setting(path).filter(|v| !is_blank(v)) {
-                let field = format!("customization.Settings.{path}");
-                if let Some(v) = accept(spec, raw, &field, now, &mut report) {
-                    current = Some((v, Source::Setting(path.clone())));
-                }
+        if let Some(path) = &spec.setting
+            && let Some(raw) = tenant.setting(path).filter(|v| !is_blank(v))
+        {
+            let field = format!("customization.Settings.{path}");
+            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+                current = Some((v, Source::Setting(path.clone())));
             }
         }
-        if let Some(mods) = tenant_mods {
-            if let Some(raw) = &mods.default {
-                let field = format!("{}.Default", mods.path);
-                if let Some(v) = accept(spec, raw, &field, now, &mut report) {
-                    current = Some((v, Source::Customization));
-                }
+        if let Some(mods) = tenant_mods
+            && let Some(raw) = &mods.default
+        {
+            let field = format!("{}.Default", mods.path);
+            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+                current = Some((v, Source::Customization));
             }
         }
-        if let Some((written, raw)) = given.iter().find(|(n, _, _)| *n == spec.name).map(|(_, w, r)| (w, r)) {
+        if let Some((written, raw)) = given
+            .iter()
+            .find(|(n, _, _)| *n == spec.name)
+            .map(|(_, w, r)| (w, r))
+        {
             let field = format!("parameters.{written}");
             if let Some(v) = accept(spec, raw, &field, now, &mut report) {
                 if hidden {
-                    report.notes.push(format!("{} is hidden in the form but was given by the caller", spec.name));
+                    report.notes.push(format!(
+                        "{} is hidden in the form but was given by the caller",
+                        spec.name
+                    ));
                 }
-                if read_only {
-                    if let Some((fixed, _)) = &current {
-                        if !same_value(spec, fixed, &v) {
-                            report.problems.push(Problem {
+                if read_only
+                    && let Some((fixed, _)) = &current
+                    && !same_value(spec, fixed, &v)
+                {
+                    report.problems.push(Problem {
                                 field: field.clone(),
                                 problem: format!("is read-only in this tenant's customization and fixed to {fixed}; {v} was given"),
                                 allowed: Some(format!("{fixed}, or leave it out")),
                             });
-                        }
-                    }
                 }
-                if let (Some(options), false) = (tenant_mods.and_then(|m| m.options.as_ref()), allow_edit) {
-                    let offered: Vec<ParamValue> = options.iter().filter_map(|o| coerce(spec, o).ok().flatten()).collect();
+                if let (Some(options), false) =
+                    (tenant_mods.and_then(|m| m.options.as_ref()), allow_edit)
+                {
+                    let offered: Vec<ParamValue> = options
+                        .iter()
+                        .filter_map(|o| coerce(spec, o).ok().flatten())
+                        .collect();
                     if !offered.iter().any(|o| same_value(spec, o, &v)) {
                         let list: Vec<String> = offered.iter().map(ToString::to_string).collect();
                         report.problems.push(Problem {
                             field,
-                            problem: format!("{v} is not one of the choices this tenant's customization offers"),
+                            problem: format!(
+                                "{v} is not one of the choices this tenant's customization offers"
+                            ),
                             allowed: Some(list.join(", ")),
                         });
                     }
@@ -193,7 +213,9 @@ pub fn merge(
             Some((ParamValue::String(s), _)) => s.is_empty(),
             Some(_) => false,
         };
-        if missing && (spec.required || mandatory) {
+        // A refused value was reported already; "is required" would only repeat it.
+        let refused = report.problems.len() > problems_before;
+        if missing && !refused && (spec.required || mandatory) {
             report.problems.push(Problem {
                 field: format!("parameters.{}", spec.name),
                 problem: if spec.required {
@@ -205,7 +227,13 @@ pub fn merge(
             });
         }
         if let Some((value, source)) = current {
-            resolved.push(ResolvedParameter { name: spec.name.clone(), value, source, hidden, read_only });
+            resolved.push(ResolvedParameter {
+                name: spec.name.clone(),
+                value,
+                source,
+                hidden,
+                read_only,
+            });
         }
     }
     let resolved = ResolvedParameters(resolved);
@@ -220,20 +248,32 @@ pub fn merge(
 }
 
 /// The invocation's values by canonical name; unknown names become problems with a hint.
-fn given_values(invocation: &Invocation, m: &Manifest, report: &mut MergeReport) -> Vec<(String, String, Value)> {
+fn given_values(
+    invocation: &Invocation,
+    m: &Manifest,
+    report: &mut MergeReport,
+) -> Vec<(String, String, Value)> {
     let names: Vec<&str> = m.parameters.iter().map(|p| p.name.as_str()).collect();
     let mut out: Vec<(String, String, Value)> = Vec::new();
     for (written, raw) in &invocation.parameters {
         match m.parameter(written) {
-            Some(spec) if out.iter().any(|(n, _, _)| *n == spec.name) => report.problems.push(Problem {
-                field: format!("parameters.{written}"),
-                problem: format!("gives {} a second time (names match in any letter case)", spec.name),
-                allowed: None,
-            }),
+            Some(spec) if out.iter().any(|(n, _, _)| *n == spec.name) => {
+                report.problems.push(Problem {
+                    field: format!("parameters.{written}"),
+                    problem: format!(
+                        "gives {} a second time (names match in any letter case)",
+                        spec.name
+                    ),
+                    allowed: None,
+                })
+            }
             Some(spec) => out.push((spec.name.clone(), written.clone(), raw.clone())),
             None => report.problems.push(Problem {
                 field: format!("parameters.{written}"),
-                problem: format!("is not a parameter of this runbook{}", did_you_mean(written, &names)),
+                problem: format!(
+                    "is not a parameter of this runbook{}",
+                    did_you_mean(written, &names)
+                ),
                 allowed: Some(names.join(", ")),
             }),
         }
@@ -243,11 +283,21 @@ fn given_values(invocation: &Invocation, m: &Manifest, report: &mut MergeReport)
 
 /// Coerces and checks one layer's value; records a problem or warning and returns the value
 /// to use, if any.
-fn accept(spec: &ParameterSpec, raw: &Value, field: &str, now: OffsetDateTime, report: &mut MergeReport) -> Option<ParamValue> {
+fn accept(
+    spec: &ParameterSpec,
+    raw: &Value,
+    field: &str,
+    now: OffsetDateTime,
+    report: &mut MergeReport,
+) -> Option<ParamValue> {
     let value = match coerce(spec, raw) {
         Ok(v) => v?,
         Err(problem) => {
-            report.problems.push(Problem { field: field.to_owned(), problem, allowed: Some(allowed_text(spec)) });
+            report.problems.push(Problem {
+                field: field.to_owned(),
+                problem,
+                allowed: Some(allowed_text(spec)),
+            });
             return None;
         }
     };
@@ -258,7 +308,11 @@ fn accept(spec: &ParameterSpec, raw: &Value, field: &str, now: OffsetDateTime, r
             Some(v)
         }
         Verdict::Refuse(problem) => {
-            report.problems.push(Problem { field: field.to_owned(), problem, allowed: Some(allowed_text(spec)) });
+            report.problems.push(Problem {
+                field: field.to_owned(),
+                problem,
+                allowed: Some(allowed_text(spec)),
+            });
             None
         }
     }
@@ -271,7 +325,11 @@ fn is_blank(v: &Value) -> bool {
 /// Email addresses compare without regard to case; everything else exactly.
 fn same_value(spec: &ParameterSpec, a: &ParamValue, b: &ParamValue) -> bool {
     match (a, b, spec.format) {
-        (ParamValue::String(x), ParamValue::String(y), Some(Format::Email | Format::UpnOrObjectId)) => x.eq_ignore_ascii_case(y),
+        (
+            ParamValue::String(x),
+            ParamValue::String(y),
+            Some(Format::Email | Format::UpnOrObjectId),
+        ) => x.eq_ignore_ascii_case(y),
         _ => a == b,
     }
 }

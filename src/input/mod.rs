@@ -31,7 +31,14 @@ pub struct InputError {
 fn summary(problems: &[Problem]) -> String {
     match problems {
         [one] => format!("invalid input: {one}"),
-        many => format!("{} problems in the input: {}", many.len(), many.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+        many => format!(
+            "{} problems in the input: {}",
+            many.len(),
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
     }
 }
 
@@ -48,12 +55,14 @@ impl InputError {
 }
 
 /// Loads, merges and validates the invocation and the optional customization.
-pub fn prepare(invocation: &[u8], customization: Option<&[u8]>, now: OffsetDateTime) -> Result<TapRequest, InputError> {
+pub fn prepare(
+    invocation: &[u8],
+    customization: Option<&[u8]>,
+    now: OffsetDateTime,
+) -> Result<TapRequest, InputError> {
     let mut problems = Vec::new();
-    let invocation = invocation::load(invocation).unwrap_or_else(|p| {
-        problems.extend(p);
-        invocation::Invocation::default()
-    });
+    let (invocation, envelope_problems) = invocation::load(invocation);
+    problems.extend(envelope_problems);
     let customization = match customization {
         None => Customization::empty(),
         Some(bytes) => customization::load(bytes).unwrap_or_else(|p| {
@@ -67,7 +76,10 @@ pub fn prepare(invocation: &[u8], customization: Option<&[u8]>, now: OffsetDateT
         problems.extend(report.problems);
     }
     if !problems.is_empty() {
-        let code = if problems.iter().any(|p| p.field.starts_with("customization")) {
+        let code = if problems
+            .iter()
+            .any(|p| p.field.starts_with("customization"))
+        {
             ErrorCode::InvalidCustomization
         } else {
             ErrorCode::InvalidInput
@@ -76,5 +88,10 @@ pub fn prepare(invocation: &[u8], customization: Option<&[u8]>, now: OffsetDateT
     }
     let mut notes = vec![format!("customization: {}", customization.shape.describe())];
     notes.extend(report.notes);
-    Ok(TapRequest::from_parameters(invocation.job_id, parameters, report.warnings, notes))
+    Ok(TapRequest::from_parameters(
+        invocation.job_id,
+        parameters,
+        report.warnings,
+        notes,
+    ))
 }

@@ -86,9 +86,14 @@ impl TapRequest {
         Self {
             job_id,
             user,
-            lifetime_in_minutes: p.int("LifetimeInMinutes").and_then(|i| u32::try_from(i).ok()).unwrap_or(240),
+            lifetime_in_minutes: p
+                .int("LifetimeInMinutes")
+                .and_then(|i| u32::try_from(i).ok())
+                .unwrap_or(240),
             one_time_use_only: p.flag("OneTimeUseOnly"),
-            start_date_time: p.text("StartDateTime").and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()),
+            start_date_time: p
+                .text("StartDateTime")
+                .and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()),
             notify_user: p.flag("NotifyUser"),
             language_override: p.text("LanguageOverride"),
             email_from: p.text("EmailFrom"),

@@ -25,7 +25,10 @@ pub enum Verdict {
 pub fn check(spec: &ParameterSpec, value: ParamValue, now: OffsetDateTime) -> Verdict {
     match &value {
         ParamValue::Int32(i) => {
-            let (lo, hi) = (spec.minimum.unwrap_or(i64::MIN), spec.maximum.unwrap_or(i64::MAX));
+            let (lo, hi) = (
+                spec.minimum.unwrap_or(i64::MIN),
+                spec.maximum.unwrap_or(i64::MAX),
+            );
             if i64::from(*i) < lo || i64::from(*i) > hi {
                 return Verdict::Refuse(format!("{i} is outside the allowed range"));
             }
@@ -46,7 +49,10 @@ fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
     if let Some(allowed) = &spec.allowed {
         return match allowed.iter().find(|a| a.eq_ignore_ascii_case(s)) {
             Some(a) => Verdict::Accept(ParamValue::String(a.clone())),
-            None => Verdict::Refuse(format!("{:?} is not one of the allowed values", short_str(s))),
+            None => Verdict::Refuse(format!(
+                "{:?} is not one of the allowed values",
+                short_str(s)
+            )),
         };
     }
     if s.is_empty() {
@@ -90,7 +96,13 @@ pub fn allowed_text(spec: &ParameterSpec) -> String {
     if let Some(allowed) = &spec.allowed {
         let list: Vec<String> = allowed
             .iter()
-            .map(|a| if a.is_empty() { "\"\" (automatic)".into() } else { a.clone() })
+            .map(|a| {
+                if a.is_empty() {
+                    "\"\" (automatic)".into()
+                } else {
+                    a.clone()
+                }
+            })
             .collect();
         return format!("one of {}", list.join(", "));
     }
@@ -114,9 +126,10 @@ pub fn allowed_text(spec: &ParameterSpec) -> String {
 pub fn is_object_id(s: &str) -> bool {
     let groups: Vec<&str> = s.split('-').collect();
     groups.len() == 5
-        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| {
-            g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit())
-        })
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A user principal name as Entra accepts it: a local part of letters, digits and
@@ -170,7 +183,8 @@ fn is_phone(s: &str) -> bool {
     let digits = s.bytes().filter(u8::is_ascii_digit).count();
     (3..=20).contains(&digits)
         && s.len() <= 40
-        && s.bytes().all(|b| b.is_ascii_digit() || b" +-()/.".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b" +-()/.".contains(&b))
         && !s[1..].contains('+')
 }
 

@@ -91,7 +91,13 @@ fn value_schema(spec: &ParameterSpec) -> Value {
         ParamType::String => {
             let mut s = json!({ "type": ["string", "null"] });
             if let Some(allowed) = &spec.allowed {
-                s["enum"] = json!(allowed.iter().map(|a| json!(a)).chain([Value::Null]).collect::<Vec<_>>());
+                s["enum"] = json!(
+                    allowed
+                        .iter()
+                        .map(|a| json!(a))
+                        .chain([Value::Null])
+                        .collect::<Vec<_>>()
+                );
             }
             if spec.format == Some(Format::HttpsUrl) {
                 s["pattern"] = json!("^(|[Hh][Tt][Tt][Pp][Ss]://.+)$");
@@ -99,7 +105,8 @@ fn value_schema(spec: &ParameterSpec) -> Value {
             s
         }
         ParamType::Int32 => {
-            let mut s = json!({ "type": ["integer", "string", "null"], "pattern": "^-?[0-9]{1,10}$" });
+            let mut s =
+                json!({ "type": ["integer", "string", "null"], "pattern": "^-?[0-9]{1,10}$" });
             if let Some(lo) = spec.minimum {
                 s["minimum"] = json!(lo);
             }
@@ -123,28 +130,44 @@ fn modifiers_schema(spec: &ParameterSpec) -> Value {
             let schema = match *m {
                 "Default" | "DefaultValue" => value.clone(),
                 "Hide" | "ReadOnly" | "Mandatory" | "AllowEdit" => json!({ "type": "boolean" }),
-                "SelectSimple" => json!({ "type": "object", "additionalProperties": value.clone() }),
+                "SelectSimple" => {
+                    json!({ "type": "object", "additionalProperties": value.clone() })
+                }
                 "Select" => json!({ "$ref": format!("#/$defs/select_{}", spec.name) }),
                 _ => json!({ "type": "string" }),
             };
             ((*m).to_owned(), schema)
         })
         .collect();
-    strict_object(props, &format!("{} ({}): {}", spec.name, spec.kind.as_str(), spec.description))
+    strict_object(
+        props,
+        &format!(
+            "{} ({}): {}",
+            spec.name,
+            spec.kind.as_str(),
+            spec.description
+        ),
+    )
 }
 
 fn select_schema(spec: &ParameterSpec) -> Value {
     let option = strict_object(
         vec![
             ("Display".into(), json!({ "type": "string" })),
-            ("Value".into(), json!({ "$ref": format!("#/$defs/value_{}", spec.name) })),
+            (
+                "Value".into(),
+                json!({ "$ref": format!("#/$defs/value_{}", spec.name) }),
+            ),
             ("Customization".into(), json!({ "type": "object" })),
         ],
         "One choice of a Select.",
     );
     strict_object(
         vec![
-            ("Options".into(), json!({ "type": "array", "items": option })),
+            (
+                "Options".into(),
+                json!({ "type": "array", "items": option }),
+            ),
             ("ShowValue".into(), json!({ "type": "boolean" })),
         ],
         "A list of choices, each with a display text and a value.",
@@ -155,7 +178,12 @@ fn entry_schema(m: &Manifest) -> Value {
     let params: Vec<(String, Value)> = m
         .parameters
         .iter()
-        .map(|p| (p.name.clone(), json!({ "$ref": format!("#/$defs/parameter_{}", p.name) })))
+        .map(|p| {
+            (
+                p.name.clone(),
+                json!({ "$ref": format!("#/$defs/parameter_{}", p.name) }),
+            )
+        })
         .collect();
     let names: Vec<String> = m.parameters.iter().map(|p| any_case(&p.name)).collect();
     let list_item = json!({
@@ -168,8 +196,14 @@ fn entry_schema(m: &Manifest) -> Value {
     });
     strict_object(
         vec![
-            ("Parameters".into(), strict_object(params, "Parameter customizations keyed by parameter name.")),
-            ("ParameterList".into(), json!({ "type": "array", "items": list_item })),
+            (
+                "Parameters".into(),
+                strict_object(params, "Parameter customizations keyed by parameter name."),
+            ),
+            (
+                "ParameterList".into(),
+                json!({ "type": "array", "items": list_item }),
+            ),
             ("$schema".into(), json!({ "type": "string" })),
         ],
         &format!("Customization of the runbook {}.", m.name),
@@ -178,7 +212,10 @@ fn entry_schema(m: &Manifest) -> Value {
 
 fn settings_schema() -> Value {
     let text = json!({ "type": ["string", "null"] });
-    let branding: Vec<(String, Value)> = BRANDING_KEYS.iter().map(|k| ((*k).to_owned(), text.clone())).collect();
+    let branding: Vec<(String, Value)> = BRANDING_KEYS
+        .iter()
+        .map(|k| ((*k).to_owned(), text.clone()))
+        .collect();
     let rjreport = RJREPORT_KEYS
         .iter()
         .map(|k| {
@@ -289,14 +326,20 @@ pub fn validator(shape: ShapeDef) -> &'static jsonschema::Validator {
     let all = VALIDATORS.get_or_init(|| {
         let build = |def: &str| {
             let mut root = shipped().clone();
-            root.as_object_mut().expect("schema is an object").remove("anyOf");
+            root.as_object_mut()
+                .expect("schema is an object")
+                .remove("anyOf");
             root["$ref"] = json!(format!("#/$defs/{def}"));
             jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft202012)
                 .build(&root)
                 .expect("embedded schema compiles")
         };
-        [build("tenantDocument"), build("runbookFragment"), build("runbookEntry")]
+        [
+            build("tenantDocument"),
+            build("runbookFragment"),
+            build("runbookEntry"),
+        ]
     });
     match shape {
         ShapeDef::TenantDocument => &all[0],
@@ -313,7 +356,13 @@ pub fn known_keys_at(schema_path: &str) -> Vec<String> {
         .pointer(parent)
         .and_then(|node| node.get("properties"))
         .and_then(Value::as_object)
-        .map(|props| props.keys().filter(|k| !k.starts_with('$')).cloned().collect())
+        .map(|props| {
+            props
+                .keys()
+                .filter(|k| !k.starts_with('$'))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -327,16 +376,26 @@ mod tests {
         let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
         if text != SCHEMA_JSON {
             if std::env::var_os("TAP_RUNBOOK_WRITE_SCHEMA").is_some() {
-                std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/customization.schema.json"), &text).unwrap();
+                std::fs::write(
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/customization.schema.json"),
+                    &text,
+                )
+                .unwrap();
             }
-            panic!("customization.schema.json is stale: run `TAP_RUNBOOK_WRITE_SCHEMA=1 cargo test --lib schema` and commit it");
+            panic!(
+                "customization.schema.json is stale: run `TAP_RUNBOOK_WRITE_SCHEMA=1 cargo test --lib schema` and commit it"
+            );
         }
     }
 
     #[test]
     fn schema_is_valid_draft_2020_12_and_compiles() {
         assert!(jsonschema::meta::is_valid(shipped()));
-        for shape in [ShapeDef::TenantDocument, ShapeDef::RunbookFragment, ShapeDef::RunbookEntry] {
+        for shape in [
+            ShapeDef::TenantDocument,
+            ShapeDef::RunbookFragment,
+            ShapeDef::RunbookEntry,
+        ] {
             let _ = validator(shape);
         }
     }

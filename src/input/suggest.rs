@@ -19,8 +19,14 @@ mod tests {
     #[test]
     fn suggests_close_names_only() {
         let known = ["LifetimeInMinutes", "OneTimeUseOnly", "UserName"];
-        assert_eq!(did_you_mean("lifetimeinminute", &known), " (did you mean \"LifetimeInMinutes\"?)");
-        assert_eq!(did_you_mean("Username", &known), " (did you mean \"UserName\"?)");
+        assert_eq!(
+            did_you_mean("lifetimeinminute", &known),
+            " (did you mean \"LifetimeInMinutes\"?)"
+        );
+        assert_eq!(
+            did_you_mean("Username", &known),
+            " (did you mean \"UserName\"?)"
+        );
         assert_eq!(did_you_mean("Colour", &known), "");
     }
 }

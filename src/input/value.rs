@@ -131,21 +131,50 @@ mod tests {
     #[test]
     fn coerces_strictly() {
         let lifetime = spec("LifetimeInMinutes");
-        assert_eq!(coerce(lifetime, &json!(240)).unwrap(), Some(ParamValue::Int32(240)));
-        assert_eq!(coerce(lifetime, &json!("240")).unwrap(), Some(ParamValue::Int32(240)));
+        assert_eq!(
+            coerce(lifetime, &json!(240)).unwrap(),
+            Some(ParamValue::Int32(240))
+        );
+        assert_eq!(
+            coerce(lifetime, &json!("240")).unwrap(),
+            Some(ParamValue::Int32(240))
+        );
         assert_eq!(coerce(lifetime, &json!(null)).unwrap(), None);
-        for bad in [json!("240 "), json!("2.5e2"), json!(240.5), json!(true), json!("0x10"), json!(""), json!(3_000_000_000_i64)] {
+        for bad in [
+            json!("240 "),
+            json!("2.5e2"),
+            json!(240.5),
+            json!(true),
+            json!("0x10"),
+            json!(""),
+            json!(3_000_000_000_i64),
+        ] {
             assert!(coerce(lifetime, &bad).is_err(), "{bad} must be refused");
         }
         let once = spec("OneTimeUseOnly");
-        for (raw, want) in [(json!(true), true), (json!("True"), true), (json!("$false"), false), (json!("FALSE"), false)] {
+        for (raw, want) in [
+            (json!(true), true),
+            (json!("True"), true),
+            (json!("$false"), false),
+            (json!("FALSE"), false),
+        ] {
             assert_eq!(coerce(once, &raw).unwrap(), Some(ParamValue::Boolean(want)));
         }
-        for bad in [json!("yes"), json!("1"), json!(1), json!("no"), json!(" true")] {
+        for bad in [
+            json!("yes"),
+            json!("1"),
+            json!(1),
+            json!("no"),
+            json!(" true"),
+        ] {
             assert!(coerce(once, &bad).is_err(), "{bad} must be refused");
         }
         let user = spec("UserName");
-        assert!(coerce(user, &json!(42)).unwrap_err().contains("not a String"));
+        assert!(
+            coerce(user, &json!(42))
+                .unwrap_err()
+                .contains("not a String")
+        );
     }
 
     proptest! {
