@@ -281,15 +281,8 @@ fn manifest_and_schema_print_the_shipped_files() {
 #[test]
 fn run_refuses_bad_input_before_anything_else() {
     let run = Test::new()
-        .args([
-            "run",
-            "--format",
-            "ndjson",
-            "--graph-url",
-            "http://127.0.0.1:9",
-            "--invocation",
-            "-",
-        ])
+        .args(["run", "--format", "ndjson", "--invocation", "-"])
+        .env("TAP_RUNBOOK_GRAPH_URL", "http://127.0.0.1:9")
         .stdin(r#"{"UserName":"adele@contoso.com"}"#)
         .run();
     assert_eq!(run.code, 2);
