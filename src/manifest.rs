@@ -116,6 +116,40 @@ impl Manifest {
     }
 }
 
+impl ParameterSpec {
+    /// The default as a person writes it, for the README and `--help`-like listings.
+    pub fn default_text(&self) -> String {
+        match &self.default {
+            None => "— (required)".into(),
+            Some(Value::String(s)) if s.is_empty() && self.name == "StartDateTime" => "now".into(),
+            Some(Value::String(s)) if s.is_empty() => "\"\"".into(),
+            Some(v) => v.to_string(),
+        }
+    }
+}
+
+/// The README's parameter table, generated from the manifest.
+pub fn parameter_table_markdown(m: &Manifest) -> String {
+    let mut out =
+        String::from("| name | type | default | setting | rule |\n|---|---|---|---|---|\n");
+    for p in &m.parameters {
+        let setting = p
+            .setting
+            .as_ref()
+            .map_or(String::new(), |s| format!("`Settings.{s}`"));
+        let rule = crate::input::rules::allowed_text(p).replace('|', "\\|");
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            p.name,
+            p.kind.as_str(),
+            p.default_text(),
+            setting,
+            rule
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +177,27 @@ mod tests {
             }
         }
         assert!(m.parameter("lifetimeinminutes").is_some());
+    }
+
+    #[test]
+    fn readme_parameter_table_matches_the_manifest() {
+        let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(readme_path).unwrap();
+        let (start, end) = ("<!-- parameters:start -->\n", "<!-- parameters:end -->");
+        let from = readme.find(start).expect("README has the table markers") + start.len();
+        let to = readme.find(end).expect("README has the table end marker");
+        let table = parameter_table_markdown(Manifest::get());
+        if readme[from..to] != table {
+            if std::env::var_os("TAP_RUNBOOK_WRITE_README").is_some() {
+                std::fs::write(
+                    readme_path,
+                    format!("{}{table}{}", &readme[..from], &readme[to..]),
+                )
+                .unwrap();
+            }
+            panic!(
+                "README parameter table is stale: run `TAP_RUNBOOK_WRITE_README=1 cargo test --lib readme` and commit it"
+            );
+        }
     }
 }
