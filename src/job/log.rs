@@ -1,6 +1,7 @@
 //! The event sink: every log event and the final result go through one `JobLog`.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -45,6 +46,7 @@ struct Inner {
     identity: Mutex<Identity>,
     warnings: Mutex<Vec<String>>,
     finished: AtomicBool,
+    result_file: Mutex<Option<PathBuf>>,
 }
 
 /// A cloneable handle to the job's event stream. Writes are flushed per line and serialized,
@@ -92,6 +94,7 @@ impl JobLog {
                 identity: Mutex::new(Identity::default()),
                 warnings: Mutex::new(Vec::new()),
                 finished: AtomicBool::new(false),
+                result_file: Mutex::new(None),
             }),
         }
     }
@@ -115,6 +118,11 @@ impl JobLog {
         let mut id = lock(&self.inner.identity);
         id.runbook = runbook.to_owned();
         id.version = version.to_owned();
+    }
+
+    /// Also write the final record to this file, atomically (temp file + rename).
+    pub fn set_result_file(&self, path: Option<PathBuf>) {
+        *lock(&self.inner.result_file) = path;
     }
 
     /// Sets the job id echoed in every record from now on.
@@ -164,24 +172,31 @@ impl JobLog {
         }
         let id = lock(&self.inner.identity).clone();
         let warnings = self.warnings();
+        let mut record = Map::new();
+        record.insert("type".into(), json!("result"));
+        record.insert("time".into(), json!(now_rfc3339()));
+        record.insert("jobId".into(), json!(id.job_id));
+        record.insert("runbook".into(), json!(id.runbook));
+        record.insert("version".into(), json!(id.version));
+        record.insert("status".into(), json!(result.status));
+        record.insert(
+            "result".into(),
+            result.result.clone().unwrap_or(Value::Null),
+        );
+        record.insert("warnings".into(), json!(warnings));
+        record.insert("error".into(), json!(result.error));
+        let json_line = Value::Object(record).to_string();
+        if let Some(path) = lock(&self.inner.result_file).as_deref() {
+            if let Err(e) = write_atomically(path, &json_line) {
+                eprintln!(
+                    "tap-runbook: cannot write the result file {}: {e}",
+                    path.display()
+                );
+            }
+        }
         let line = match self.inner.format {
             OutputFormat::Text => text_result(result, &warnings),
-            _ => {
-                let mut record = Map::new();
-                record.insert("type".into(), json!("result"));
-                record.insert("time".into(), json!(now_rfc3339()));
-                record.insert("jobId".into(), json!(id.job_id));
-                record.insert("runbook".into(), json!(id.runbook));
-                record.insert("version".into(), json!(id.version));
-                record.insert("status".into(), json!(result.status));
-                record.insert(
-                    "result".into(),
-                    result.result.clone().unwrap_or(Value::Null),
-                );
-                record.insert("warnings".into(), json!(warnings));
-                record.insert("error".into(), json!(result.error));
-                Value::Object(record).to_string()
-            }
+            _ => json_line,
         };
         let _ = writeln!(sink, "{line}");
         let _ = sink.flush();
@@ -216,6 +231,27 @@ impl JobLog {
         let _ = writeln!(sink, "{line}");
         let _ = sink.flush();
     }
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a reader
+/// never sees a half-written record.
+fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 fn text_result(result: &JobResult, warnings: &[String]) -> String {
@@ -283,5 +319,22 @@ mod tests {
         assert_eq!(lines[2]["status"], "Failed");
         assert_eq!(lines[2]["error"]["code"], "Timeout");
         assert_eq!(lines[2]["warnings"], json!(["careful"]));
+    }
+
+    #[test]
+    fn result_file_gets_the_same_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("result.json");
+        let (log, sink) = JobLog::memory();
+        log.set_result_file(Some(path.clone()));
+        log.finish(&JobResult::completed(json!({"x": 1})));
+        let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let stdout: Value = serde_json::from_str(sink.contents().trim()).unwrap();
+        assert_eq!(file, stdout);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temp file left"
+        );
     }
 }

@@ -137,12 +137,33 @@ fn expose_pass<S: Serializer>(pass: &Option<Secret>, s: S) -> Result<S::Ok, S::E
     }
 }
 
+/// The signal that stopped a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGINT (Ctrl-C): exit code 130.
+    Interrupt,
+    /// SIGTERM (the job host cancelled the job): exit code 143.
+    Terminate,
+}
+
+impl StopSignal {
+    /// The signal's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Interrupt => "SIGINT",
+            Self::Terminate => "SIGTERM",
+        }
+    }
+}
+
 /// Everything the final record says besides the envelope fields the log adds.
 #[derive(Debug, Clone)]
 pub struct JobResult {
     pub status: JobStatus,
     pub result: Option<serde_json::Value>,
     pub error: Option<JobError>,
+    /// Set when a signal stopped the job.
+    pub stopped_by: Option<StopSignal>,
 }
 
 impl JobResult {
@@ -152,6 +173,17 @@ impl JobResult {
             status: JobStatus::Completed,
             result: serde_json::to_value(result).ok(),
             error: None,
+            stopped_by: None,
+        }
+    }
+
+    /// A job stopped by a signal, with whatever it had already done.
+    pub fn stopped(signal: StopSignal, partial: Option<serde_json::Value>) -> Self {
+        Self {
+            status: JobStatus::Stopped,
+            result: partial,
+            error: None,
+            stopped_by: Some(signal),
         }
     }
 
@@ -161,6 +193,7 @@ impl JobResult {
             status: JobStatus::Failed,
             result: None,
             error: Some(error),
+            stopped_by: None,
         }
     }
 
@@ -168,7 +201,10 @@ impl JobResult {
     pub fn exit_code(&self) -> i32 {
         match self.status {
             JobStatus::Completed => 0,
-            JobStatus::Stopped => 130,
+            JobStatus::Stopped => match self.stopped_by {
+                Some(StopSignal::Terminate) => 143,
+                _ => 130,
+            },
             JobStatus::Failed => match &self.error {
                 Some(e) if e.code.is_input_error() => 2,
                 _ => 1,
