@@ -151,7 +151,7 @@ struct LayoutContext<'a> {
     display_name: Option<&'a str>,
     text: BTreeMap<String, String>,
     details: Details<'a>,
-    service_desk: Option<ServiceDeskView>,
+    service_desk: ServiceDeskView,
     header_image: Option<ImageView>,
     footer_image: Option<ImageView>,
     footer_link: Option<SafeHref>,
@@ -204,7 +204,10 @@ struct LinkView {
 
 #[derive(Serialize)]
 struct ServiceDeskView {
+    /// Signs the email, and heads the contact block when there is one.
     name: Option<String>,
+    /// Whether there is a way to reach the desk, i.e. a contact block to point to.
+    has_contacts: bool,
     email: Option<LinkView>,
     phone: Option<LinkView>,
     portal: Option<LinkView>,
@@ -212,8 +215,8 @@ struct ServiceDeskView {
 }
 
 impl ServiceDeskView {
-    /// The contact block, or `None` when nothing usable is configured.
-    fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> Option<ServiceDeskView> {
+    /// The usable parts of the configured Service Desk; refused parts become warnings.
+    fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
         let name = set(desk.display_name.as_deref()).map(str::to_owned);
         let email = set(desk.email.as_deref()).and_then(|email| match SafeHref::mailto(email) {
             Ok(href) => Some(LinkView {
@@ -250,19 +253,16 @@ impl ServiceDeskView {
             .map(LinkView::from_href);
         let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
             .map(LinkView::from_href);
-        let view = ServiceDeskView {
+        let has_contacts =
+            email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
+        ServiceDeskView {
             name,
+            has_contacts,
             email,
             phone,
             portal,
             ticket,
-        };
-        let empty = view.name.is_none()
-            && view.email.is_none()
-            && view.phone.is_none()
-            && view.portal.is_none()
-            && view.ticket.is_none();
-        (!empty).then_some(view)
+        }
     }
 }
 
