@@ -1,9 +1,13 @@
 //! tap-runbook: create a Temporary Access Pass for one Microsoft Entra ID user through
 //! Microsoft Graph, as a job-host runbook. See ARCHITECTURE.md for the code map.
 
+pub mod app;
 pub mod auth;
+pub mod cli;
 pub mod graph;
+pub mod input;
 pub mod job;
+pub mod manifest;
 pub mod notify;
 pub mod secret;
 pub mod simulate;

@@ -174,7 +174,10 @@ impl JobLog {
                 record.insert("runbook".into(), json!(id.runbook));
                 record.insert("version".into(), json!(id.version));
                 record.insert("status".into(), json!(result.status));
-                record.insert("result".into(), result.result.clone().unwrap_or(Value::Null));
+                record.insert(
+                    "result".into(),
+                    result.result.clone().unwrap_or(Value::Null),
+                );
                 record.insert("warnings".into(), json!(warnings));
                 record.insert("error".into(), json!(result.error));
                 Value::Object(record).to_string()
@@ -226,9 +229,15 @@ fn text_result(result: &JobResult, warnings: &[String]) -> String {
         out.push_str(&format!(" with {} warning(s)", warnings.len()));
     }
     if let Some(e) = &result.error {
-        out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
-        for p in &e.problems {
-            out.push_str(&format!("\n  - {p}"));
+        // Each problem was already written as an Error line.
+        if e.problems.is_empty() {
+            out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
+        } else {
+            out.push_str(&format!(
+                "\nError {:?}: {} problem(s) listed above",
+                e.code,
+                e.problems.len()
+            ));
         }
         if let Some(g) = &e.graph {
             out.push_str(&format!(
@@ -260,7 +269,10 @@ mod tests {
         log.set_job_id(Some("job-1".into()));
         log.output("working");
         log.warning("careful");
-        assert!(log.finish(&JobResult::failed(JobError::new(ErrorCode::Timeout, "late"))));
+        assert!(log.finish(&JobResult::failed(JobError::new(
+            ErrorCode::Timeout,
+            "late"
+        ))));
         log.output("after the end");
         assert!(!log.finish(&JobResult::completed(json!({}))));
         let lines = lines(&sink);

@@ -1,0 +1,142 @@
+//! The invocation document: a flat map of parameter values (what Azure Automation passes) or a
+//! wrapper `{ "runbook", "jobId", "parameters" }`.
+
+use serde_json::Value;
+
+use super::document::{self, get_ci};
+use super::suggest::did_you_mean;
+use super::value::short;
+use crate::job::Problem;
+use crate::manifest::Manifest;
+
+const WRAPPER_KEYS: &[&str] = &["runbook", "jobId", "parameters"];
+
+/// A parsed invocation.
+#[derive(Debug, Clone, Default)]
+pub struct Invocation {
+    /// The job id to echo in every record.
+    pub job_id: Option<String>,
+    /// Parameter values as given: name as written, raw value.
+    pub parameters: Vec<(String, Value)>,
+}
+
+/// Parses and checks the invocation's envelope (not yet its parameter values). Problems with
+/// the envelope come back beside whatever parameters could still be read, so that those are
+/// checked too and every problem is reported at once.
+pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
+    let root = match document::parse(bytes) {
+        Ok(root) => root,
+        Err(e) => return (Invocation::default(), vec![problem("invocation", e, None)]),
+    };
+    let Value::Object(object) = root else {
+        let allowed =
+            "an object of parameter values, or { \"runbook\", \"jobId\", \"parameters\": { … } }";
+        return (
+            Invocation::default(),
+            vec![problem(
+                "invocation",
+                "the document is not a JSON object".into(),
+                Some(allowed.into()),
+            )],
+        );
+    };
+    let wrapped = matches!(get_ci(&object, "parameters"), Some((_, Value::Object(_))));
+    if !wrapped {
+        return (
+            Invocation {
+                job_id: None,
+                parameters: object.into_iter().collect(),
+            },
+            Vec::new(),
+        );
+    }
+    let mut problems = Vec::new();
+    let mut invocation = Invocation::default();
+    for (key, value) in object {
+        match WRAPPER_KEYS
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(&key))
+            .copied()
+        {
+            Some("parameters") => {
+                if let Value::Object(p) = value {
+                    invocation.parameters = p.into_iter().collect();
+                }
+            }
+            Some("runbook") => {
+                let expected = &Manifest::get().name;
+                match value.as_str() {
+                    Some(name) if name.eq_ignore_ascii_case(expected) => {}
+                    _ => problems.push(problem(
+                        "invocation.runbook",
+                        format!("{} is not this runbook", short(&value)),
+                        Some(format!("\"{expected}\", or leave it out")),
+                    )),
+                }
+            }
+            Some(_) => match value {
+                Value::String(id) if is_job_id(&id) => invocation.job_id = Some(id),
+                Value::Null => {}
+                other => problems.push(problem(
+                    "invocation.jobId",
+                    format!("{} is not a job id", short(&other)),
+                    Some("a string of at most 128 letters, digits and - _ . : { }".into()),
+                )),
+            },
+            None => problems.push(problem(
+                &format!("invocation.{key}"),
+                format!(
+                    "is not a key of the invocation wrapper{}",
+                    did_you_mean(&key, WRAPPER_KEYS)
+                ),
+                Some(WRAPPER_KEYS.join(", ")),
+            )),
+        }
+    }
+    (invocation, problems)
+}
+
+fn is_job_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:{}".contains(c))
+}
+
+fn problem(field: &str, problem: String, allowed: Option<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        problem,
+        allowed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_and_wrapped() {
+        let (flat, problems) = load(br#"{"UserName":"a@b.com","CallerName":"x"}"#);
+        assert!(problems.is_empty());
+        assert_eq!(flat.parameters.len(), 2);
+        assert_eq!(flat.job_id, None);
+        let (wrapped, problems) = load(br#"{"runbook":"rjgit-user_security_create-temporary-access-pass","jobId":"0c9d-1","Parameters":{"UserName":"a@b.com"}}"#);
+        assert!(problems.is_empty());
+        assert_eq!(wrapped.job_id.as_deref(), Some("0c9d-1"));
+        assert_eq!(wrapped.parameters.len(), 1);
+    }
+
+    #[test]
+    fn wrong_runbook_and_unknown_wrapper_keys() {
+        let (invocation, err) = load(br#"{"runbook":"rjgit-other","jobid":"x y","parameters":{"UserName":"a@b.com"},"jobld":1}"#);
+        assert_eq!(invocation.parameters.len(), 1, "parameters are still read");
+        let fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["invocation.runbook", "invocation.jobId", "invocation.jobld"]
+        );
+        assert!(err[2].problem.contains("did you mean \"jobId\""));
+    }
+}

@@ -1,0 +1,335 @@
+//! The merge, lowest to highest: manifest default → setting → customization `Default` →
+//! invocation value. Each resolved value remembers where it came from.
+
+use std::fmt;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::customization::{Customization, Modifiers};
+use super::invocation::Invocation;
+use super::rules::{self, Verdict, allowed_text};
+use super::suggest::did_you_mean;
+use super::value::{ParamValue, coerce};
+use crate::job::Problem;
+use crate::manifest::{Format, Manifest, ParameterSpec};
+
+/// Where a resolved value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The manifest's default.
+    Default,
+    /// A tenant setting, with its path under `Settings`.
+    Setting(String),
+    /// The customization's `Default`.
+    Customization,
+    /// The invocation.
+    Invocation,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::Setting(path) => write!(f, "setting Settings.{path}"),
+            Self::Customization => f.write_str("customization"),
+            Self::Invocation => f.write_str("invocation"),
+        }
+    }
+}
+
+/// One parameter after the merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedParameter {
+    pub name: String,
+    pub value: ParamValue,
+    pub source: Source,
+    /// Hidden from the form by the customization.
+    pub hidden: bool,
+    /// Fixed by the customization; the invocation may not change it.
+    pub read_only: bool,
+}
+
+/// Every parameter of the manifest, resolved, in manifest order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolvedParameters(pub Vec<ResolvedParameter>);
+
+impl ResolvedParameters {
+    /// The parameter named `name` (canonical name).
+    pub fn get(&self, name: &str) -> Option<&ResolvedParameter> {
+        self.0.iter().find(|p| p.name == name)
+    }
+
+    /// The string value of `name`, `None` when empty.
+    pub fn text(&self, name: &str) -> Option<String> {
+        match self.get(name).map(|p| &p.value) {
+            Some(ParamValue::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// The Boolean value of `name`.
+    pub fn flag(&self, name: &str) -> bool {
+        matches!(
+            self.get(name).map(|p| &p.value),
+            Some(ParamValue::Boolean(true))
+        )
+    }
+
+    /// The Int32 value of `name`.
+    pub fn int(&self, name: &str) -> Option<i32> {
+        match self.get(name).map(|p| &p.value) {
+            Some(ParamValue::Int32(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// As JSON: `{ name: { value, source } }`, for `validate` and Verbose lines.
+    pub fn to_json(&self) -> Value {
+        let map = self
+            .0
+            .iter()
+            .map(|p| {
+                let mut entry = serde_json::json!({ "value": p.value.to_json(), "source": p.source.to_string() });
+                if p.hidden {
+                    entry["hidden"] = Value::Bool(true);
+                }
+                if p.read_only {
+                    entry["readOnly"] = Value::Bool(true);
+                }
+                (p.name.clone(), entry)
+            })
+            .collect();
+        Value::Object(map)
+    }
+}
+
+/// What the merge produced besides the values.
+#[derive(Debug, Default)]
+pub struct MergeReport {
+    pub problems: Vec<Problem>,
+    /// Non-fatal problems (an invalid colour falls back to the default).
+    pub warnings: Vec<String>,
+    /// Detail for the Verbose stream.
+    pub notes: Vec<String>,
+}
+
+/// Merges the layers for every parameter and checks every rule. Problems are collected, not
+/// returned at the first one, so the caller can report them all together.
+pub fn merge(
+    invocation: &Invocation,
+    tenant: &Customization,
+    now: OffsetDateTime,
+) -> (ResolvedParameters, MergeReport) {
+    let m = Manifest::get();
+    let own = Customization::runbook_default();
+    let mut report = MergeReport::default();
+    let given = given_values(invocation, m, &mut report);
+    let mut resolved = Vec::new();
+    for spec in &m.parameters {
+        let problems_before = report.problems.len();
+        let tenant_mods = tenant.modifiers(&spec.name);
+        let own_mods = own.modifiers(&spec.name);
+        let pick = |f: fn(&Modifiers) -> Option<bool>| {
+            tenant_mods
+                .and_then(f)
+                .or_else(|| own_mods.and_then(f))
+                .unwrap_or(false)
+        };
+        let hidden = pick(|m| m.hide);
+        let read_only = pick(|m| m.read_only);
+        let mandatory = pick(|m| m.mandatory);
+        let allow_edit = pick(|m| m.allow_edit);
+
+        let mut current: Option<(ParamValue, Source)> = spec
+            .default
+            .as_ref()
+            .and_then(|d| coerce(spec, d).ok().flatten())
+            .map(|v| (v, Source::Default));
+
+        if let Some(path) = &spec.setting
+            && let Some(raw) = tenant.setting(path).filter(|v| !is_blank(v))
+        {
+            let field = format!("customization.Settings.{path}");
+            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+                current = Some((v, Source::Setting(path.clone())));
+            }
+        }
+        if let Some(mods) = tenant_mods
+            && let Some(raw) = &mods.default
+        {
+            let field = format!("{}.Default", mods.path);
+            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+                current = Some((v, Source::Customization));
+            }
+        }
+        if let Some((written, raw)) = given
+            .iter()
+            .find(|(n, _, _)| *n == spec.name)
+            .map(|(_, w, r)| (w, r))
+        {
+            let field = format!("parameters.{written}");
+            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+                if hidden {
+                    report.notes.push(format!(
+                        "{} is hidden in the form but was given by the caller",
+                        spec.name
+                    ));
+                }
+                if read_only
+                    && let Some((fixed, _)) = &current
+                    && !same_value(spec, fixed, &v)
+                {
+                    report.problems.push(Problem {
+                                field: field.clone(),
+                                problem: format!("is read-only in this tenant's customization and fixed to {fixed}; {v} was given"),
+                                allowed: Some(format!("{fixed}, or leave it out")),
+                            });
+                }
+                if let (Some(options), false) =
+                    (tenant_mods.and_then(|m| m.options.as_ref()), allow_edit)
+                {
+                    let offered: Vec<ParamValue> = options
+                        .iter()
+                        .filter_map(|o| coerce(spec, o).ok().flatten())
+                        .collect();
+                    if !offered.iter().any(|o| same_value(spec, o, &v)) {
+                        let list: Vec<String> = offered.iter().map(ToString::to_string).collect();
+                        report.problems.push(Problem {
+                            field,
+                            problem: format!(
+                                "{v} is not one of the choices this tenant's customization offers"
+                            ),
+                            allowed: Some(list.join(", ")),
+                        });
+                    }
+                }
+                current = Some((v, Source::Invocation));
+            }
+        }
+
+        let missing = match &current {
+            None => true,
+            Some((ParamValue::String(s), _)) => s.is_empty(),
+            Some(_) => false,
+        };
+        // A refused value was reported already; "is required" would only repeat it.
+        let refused = report.problems.len() > problems_before;
+        if missing && !refused && (spec.required || mandatory) {
+            report.problems.push(Problem {
+                field: format!("parameters.{}", spec.name),
+                problem: if spec.required {
+                    "is required".into()
+                } else {
+                    "is mandatory in this tenant's customization".into()
+                },
+                allowed: Some(allowed_text(spec)),
+            });
+        }
+        if let Some((value, source)) = current {
+            resolved.push(ResolvedParameter {
+                name: spec.name.clone(),
+                value,
+                source,
+                hidden,
+                read_only,
+            });
+        }
+    }
+    let resolved = ResolvedParameters(resolved);
+    if resolved.flag("NotifyUser") && resolved.text("EmailFrom").is_none() {
+        report.problems.push(Problem {
+            field: "parameters.EmailFrom".into(),
+            problem: "is required when NotifyUser is true".into(),
+            allowed: Some("the sender mailbox's address, given here or as Settings.RJReport.EmailSender in the customization".into()),
+        });
+    }
+    (resolved, report)
+}
+
+/// The invocation's values by canonical name; unknown names become problems with a hint.
+fn given_values(
+    invocation: &Invocation,
+    m: &Manifest,
+    report: &mut MergeReport,
+) -> Vec<(String, String, Value)> {
+    let names: Vec<&str> = m.parameters.iter().map(|p| p.name.as_str()).collect();
+    let mut out: Vec<(String, String, Value)> = Vec::new();
+    for (written, raw) in &invocation.parameters {
+        match m.parameter(written) {
+            Some(spec) if out.iter().any(|(n, _, _)| *n == spec.name) => {
+                report.problems.push(Problem {
+                    field: format!("parameters.{written}"),
+                    problem: format!(
+                        "gives {} a second time (names match in any letter case)",
+                        spec.name
+                    ),
+                    allowed: None,
+                })
+            }
+            Some(spec) => out.push((spec.name.clone(), written.clone(), raw.clone())),
+            None => report.problems.push(Problem {
+                field: format!("parameters.{written}"),
+                problem: format!(
+                    "is not a parameter of this runbook{}",
+                    did_you_mean(written, &names)
+                ),
+                allowed: Some(names.join(", ")),
+            }),
+        }
+    }
+    out
+}
+
+/// Coerces and checks one layer's value; records a problem or warning and returns the value
+/// to use, if any.
+fn accept(
+    spec: &ParameterSpec,
+    raw: &Value,
+    field: &str,
+    now: OffsetDateTime,
+    report: &mut MergeReport,
+) -> Option<ParamValue> {
+    let value = match coerce(spec, raw) {
+        Ok(v) => v?,
+        Err(problem) => {
+            report.problems.push(Problem {
+                field: field.to_owned(),
+                problem,
+                allowed: Some(allowed_text(spec)),
+            });
+            return None;
+        }
+    };
+    match rules::check(spec, value, now) {
+        Verdict::Accept(v) => Some(v),
+        Verdict::Warn(v, warning) => {
+            report.warnings.push(warning);
+            Some(v)
+        }
+        Verdict::Refuse(problem) => {
+            report.problems.push(Problem {
+                field: field.to_owned(),
+                problem,
+                allowed: Some(allowed_text(spec)),
+            });
+            None
+        }
+    }
+}
+
+fn is_blank(v: &Value) -> bool {
+    v.is_null() || v.as_str().is_some_and(str::is_empty)
+}
+
+/// Email addresses compare without regard to case; everything else exactly.
+fn same_value(spec: &ParameterSpec, a: &ParamValue, b: &ParamValue) -> bool {
+    match (a, b, spec.format) {
+        (
+            ParamValue::String(x),
+            ParamValue::String(y),
+            Some(Format::Email | Format::UpnOrObjectId),
+        ) => x.eq_ignore_ascii_case(y),
+        _ => a == b,
+    }
+}

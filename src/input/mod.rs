@@ -1,0 +1,97 @@
+//! The input stage: invocation + customization → a validated [`TapRequest`], or every problem
+//! found, at once. Nothing here touches the network.
+
+pub mod customization;
+pub mod document;
+pub mod invocation;
+pub mod merge;
+pub mod request;
+pub mod rules;
+pub mod schema;
+mod suggest;
+pub mod value;
+
+pub use customization::{Customization, Shape};
+pub use merge::{ResolvedParameter, ResolvedParameters, Source};
+pub use request::{EmailBranding, ServiceDeskContact, TapRequest, UserName};
+
+use time::OffsetDateTime;
+
+use crate::job::{ErrorCode, JobError, Problem};
+
+/// Every problem the inputs have, with the code that classifies them.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}", summary(.problems))]
+pub struct InputError {
+    /// `InvalidCustomization` when the tenant's customization is at fault, else `InvalidInput`.
+    pub code: ErrorCode,
+    pub problems: Vec<Problem>,
+}
+
+fn summary(problems: &[Problem]) -> String {
+    match problems {
+        [one] => format!("invalid input: {one}"),
+        many => format!(
+            "{} problems in the input: {}",
+            many.len(),
+            many.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    }
+}
+
+impl InputError {
+    /// The error member of the result record.
+    pub fn to_job_error(&self) -> JobError {
+        JobError {
+            code: self.code,
+            message: self.to_string(),
+            graph: None,
+            problems: self.problems.clone(),
+        }
+    }
+}
+
+/// Loads, merges and validates the invocation and the optional customization.
+pub fn prepare(
+    invocation: &[u8],
+    customization: Option<&[u8]>,
+    now: OffsetDateTime,
+) -> Result<TapRequest, InputError> {
+    let mut problems = Vec::new();
+    let (invocation, envelope_problems) = invocation::load(invocation);
+    problems.extend(envelope_problems);
+    let customization = match customization {
+        None => Customization::empty(),
+        Some(bytes) => customization::load(bytes).unwrap_or_else(|p| {
+            problems.extend(p);
+            Customization::empty()
+        }),
+    };
+    let envelope_broken = problems.iter().any(|p| p.field == "invocation");
+    let (parameters, report) = merge::merge(&invocation, &customization, now);
+    if !envelope_broken {
+        problems.extend(report.problems);
+    }
+    if !problems.is_empty() {
+        let code = if problems
+            .iter()
+            .any(|p| p.field.starts_with("customization"))
+        {
+            ErrorCode::InvalidCustomization
+        } else {
+            ErrorCode::InvalidInput
+        };
+        return Err(InputError { code, problems });
+    }
+    let mut notes = vec![format!("customization: {}", customization.shape.describe())];
+    notes.extend(report.notes);
+    Ok(TapRequest::from_parameters(
+        invocation.job_id,
+        parameters,
+        report.warnings,
+        notes,
+    ))
+}

@@ -1,0 +1,147 @@
+//! The test harness: run the real binary with a hermetic environment and read its records.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// The repository root, for fixture paths.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fixture path.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// One run of `tap-runbook`, built fluently.
+pub struct Test {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
+}
+
+impl Test {
+    pub fn new() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdin: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<str>) -> Self {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn path_arg(self, flag: &str, path: &Path) -> Self {
+        self.arg(flag).arg(path.to_str().expect("UTF-8 path"))
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<str>) -> Self {
+        self.env.push((key.to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// Runs the binary with nothing from the ambient environment (no AZURE_*, IDENTITY_*,
+    /// MSI_* or proxy variables), only what the test set.
+    pub fn run(self) -> Run {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tap-runbook"));
+        cmd.env_clear()
+            .args(&self.args)
+            .timeout(Duration::from_secs(120));
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.write_stdin(self.stdin.unwrap_or_default());
+        let out = cmd.output().expect("the binary runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Every stdout line as JSON; fails the test if any line is not a record.
+    pub fn records(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not NDJSON ({e}): {l}")))
+            .collect()
+    }
+
+    /// The result record, after checking it is the last line and the only one.
+    pub fn result(&self) -> Value {
+        let records = self.records();
+        let results: Vec<&Value> = records.iter().filter(|r| r["type"] == "result").collect();
+        assert_eq!(
+            results.len(),
+            1,
+            "exactly one result record:\n{}",
+            self.stdout
+        );
+        let last = records.last().expect("some output");
+        assert_eq!(
+            last["type"], "result",
+            "the result record is last:\n{}",
+            self.stdout
+        );
+        last.clone()
+    }
+
+    /// The fields named by the error's problems.
+    pub fn problem_fields(&self) -> Vec<String> {
+        self.result()["error"]["problems"]
+            .as_array()
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| p["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Messages on one stream.
+    pub fn stream(&self, stream: &str) -> Vec<String> {
+        self.records()
+            .iter()
+            .filter(|r| r["stream"] == stream)
+            .filter_map(|r| r["message"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Records with the clock and ids replaced, for snapshots.
+    pub fn redacted_records(&self) -> Vec<Value> {
+        let mut records = self.records();
+        for r in &mut records {
+            if let Some(o) = r.as_object_mut()
+                && o.contains_key("time")
+            {
+                o.insert("time".into(), Value::String("[time]".into()));
+            }
+        }
+        records
+    }
+}
