@@ -1,1 +1,69 @@
-//! The user notification email (DESIGN.md §7).
+//! The user notification email (DESIGN.md §7): language choice, rendering from the
+//! handlebars layout and message catalogs in `templates/`, branding images as inline
+//! attachments, and the sendMail request body.
+//!
+//! The pass never reaches this module: [`Notice`] has no field for it. The email says
+//! that a pass exists; IT hands over the pass itself through another channel.
+//!
+//! A caller's sequence: [`choose_language`] → [`fetch_branding`] → [`render`] →
+//! [`sendmail_body`] (→ [`write_outbox`] for previews). Every `warnings` entry and every
+//! [`BrandingError`] is for the Warning stream; none stops the email.
+
+mod branding;
+mod catalog;
+mod color;
+mod dates;
+mod image;
+mod language;
+mod links;
+mod message;
+mod notice;
+mod render;
+
+pub use branding::{
+    BrandingError, IMAGE_TIMEOUT, ImageSlot, InlineImage, InlineImages, MAX_IMAGE_BYTES,
+    fetch_branding, fetch_image,
+};
+pub use color::Color;
+pub use image::ImageFormat;
+pub use language::{
+    Language, LanguageChoice, LanguageReason, SHIPPED_LANGUAGES, UnknownLanguage, choose_language,
+};
+pub use links::{LinkRefused, SafeHref};
+pub use message::{recipient, sendmail_body, write_outbox};
+pub use notice::{Branding, Notice, ServiceDesk};
+pub use render::{RenderedEmail, render};
+
+/// Why an email could not be rendered. These are defects of the shipped templates, not
+/// of the input: every input problem is worked around and reported as a warning.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// An embedded message catalog does not parse.
+    #[error("the {language} message catalog is invalid: {source}")]
+    Catalog {
+        /// The catalog's language.
+        language: Language,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+    /// The template values could not be serialised.
+    #[error("could not prepare the template values: {0}")]
+    Context(#[source] serde_json::Error),
+    /// A template did not render (in strict mode, also a missing value).
+    #[error("template {template} failed: {source}")]
+    Render {
+        /// Which template or catalog entry.
+        template: String,
+        /// What handlebars reported.
+        source: Box<handlebars::RenderError>,
+    },
+}
+
+impl NotifyError {
+    fn render(template: String, source: handlebars::RenderError) -> NotifyError {
+        NotifyError::Render {
+            template,
+            source: Box::new(source),
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! The sendMail request body, the recipient rule, and the preview outbox.
+
+use std::io;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use super::branding::InlineImage;
+use super::render::RenderedEmail;
+
+/// Who receives the notice: the user's `mail` when set, else their UPN.
+pub fn recipient(mail: Option<&str>, user_principal_name: &str) -> String {
+    mail.map(str::trim)
+        .filter(|mail| !mail.is_empty())
+        .unwrap_or(user_principal_name.trim())
+        .to_owned()
+}
+
+/// The body of `POST /users/{EmailFrom}/sendMail`: an HTML message to one recipient,
+/// with the branding images as inline attachments (left out when there are none), saved
+/// to the sender's Sent Items so the Service Desk can see what went out.
+pub fn sendmail_body(recipient: &str, email: &RenderedEmail, images: &[InlineImage]) -> Value {
+    let mut message = json!({
+        "subject": email.subject,
+        "body": { "contentType": "HTML", "content": email.html },
+        "toRecipients": [ { "emailAddress": { "address": recipient } } ],
+    });
+    if !images.is_empty() {
+        message["attachments"] = images.iter().map(attachment).collect();
+    }
+    json!({ "message": message, "saveToSentItems": true })
+}
+
+fn attachment(image: &InlineImage) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.fileAttachment",
+        "name": image.name,
+        "contentType": image.content_type,
+        "contentBytes": STANDARD.encode(&image.bytes),
+        "contentId": image.content_id,
+        "isInline": true,
+    })
+}
+
+/// Writes notification number `n` as `N.html` (the rendered body, to open in a browser)
+/// and `N.json` (the sendMail request body), creating `dir` when needed.
+pub fn write_outbox(dir: &Path, n: usize, html: &str, body: &Value) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(format!("{n}.html")), html)?;
+    let mut json = serde_json::to_string_pretty(body).map_err(io::Error::other)?;
+    json.push('\n');
+    std::fs::write(dir.join(format!("{n}.json")), json)
+}

@@ -1,0 +1,310 @@
+//! Turning a [`Notice`] into the subject and HTML body of the email.
+
+use std::collections::BTreeMap;
+
+use handlebars::Handlebars;
+use serde::Serialize;
+
+use super::NotifyError;
+use super::branding::{InlineImage, InlineImages};
+use super::catalog::Catalog;
+use super::color::Color;
+use super::dates::{end_of, format_date_time, format_lifetime};
+use super::image::pixel_size;
+use super::language::LanguageChoice;
+use super::links::SafeHref;
+use super::notice::{Notice, ServiceDesk};
+
+/// The one HTML layout; the words come from the catalogs.
+const LAYOUT: &str = include_str!("../../templates/email.html.hbs");
+
+/// The content column of the 640 px layout, inside its 32 px side padding.
+const CONTENT_WIDTH: u32 = 576;
+/// Footer images are logos, not banners.
+const FOOTER_IMAGE_MAX_WIDTH: u32 = 240;
+
+/// A ready email: what to put in the sendMail body, and what the caller should log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    /// Plain-text subject line.
+    pub subject: String,
+    /// The complete HTML document.
+    pub html: String,
+    /// Configuration problems that were worked around (bad colour, refused link), one
+    /// sentence each, for the Warning stream.
+    pub warnings: Vec<String>,
+}
+
+/// Renders the email in the chosen language. Values from the notice are HTML-escaped;
+/// links are rendered only when they pass [`SafeHref`], otherwise they are left out and
+/// reported in [`RenderedEmail::warnings`].
+pub fn render(
+    notice: &Notice,
+    choice: &LanguageChoice,
+    images: &InlineImages,
+) -> Result<RenderedEmail, NotifyError> {
+    let language = choice.language;
+    let catalog = Catalog::load(language)?;
+    let mut warnings = Vec::new();
+
+    let mut engine = Handlebars::new();
+    engine.set_strict_mode(true);
+
+    let display_name = notice
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty());
+    // The catalog fragments see only these two values, both escaped on the way in.
+    let fragment_values = FragmentValues {
+        upn: notice.user_principal_name.trim(),
+        display_name: display_name.unwrap_or_default(),
+    };
+    let text_templates = serde_json::to_value(&catalog.text).map_err(NotifyError::Context)?;
+    let mut text = BTreeMap::new();
+    for (key, template) in text_templates.as_object().into_iter().flatten() {
+        let template = template.as_str().unwrap_or_default();
+        let fragment = engine
+            .render_template(template, &fragment_values)
+            .map_err(|source| NotifyError::render(format!("{language}.text.{key}"), source))?;
+        text.insert(key.clone(), fragment);
+    }
+
+    let accent = Color::or_default(
+        notice.branding.accent_color.as_deref(),
+        Color::DEFAULT_ACCENT,
+        "BrandingAccentColor",
+        &mut warnings,
+    );
+    let text_color = Color::or_default(
+        notice.branding.text_color.as_deref(),
+        Color::DEFAULT_TEXT,
+        "BrandingTextColor",
+        &mut warnings,
+    );
+
+    let usage = if notice.is_usable_once {
+        &text["usage_once"]
+    } else {
+        &text["usage_multiple"]
+    };
+    let details = Details {
+        account: notice.user_principal_name.trim(),
+        valid_from: format_date_time(&catalog, notice.start),
+        valid_until: format_date_time(&catalog, end_of(notice.start, notice.lifetime_minutes)),
+        duration: format_lifetime(language, &catalog, notice.lifetime_minutes),
+        usage: usage.clone(),
+    };
+
+    let context = LayoutContext {
+        lang: language.code(),
+        subject: &catalog.subject,
+        preheader: &catalog.preheader,
+        accent,
+        on_accent: accent.readable_text_on(),
+        text_color,
+        display_name,
+        details,
+        service_desk: ServiceDeskView::new(&notice.service_desk, &mut warnings),
+        header_image: images
+            .header
+            .as_ref()
+            .map(|image| ImageView::new(image, CONTENT_WIDTH)),
+        footer_image: images
+            .footer
+            .as_ref()
+            .map(|image| ImageView::new(image, FOOTER_IMAGE_MAX_WIDTH)),
+        footer_link: optional_https(
+            notice.branding.footer_link.as_deref(),
+            "BrandingFooterLink",
+            &mut warnings,
+        ),
+        text,
+    };
+    let html = engine
+        .render_template(LAYOUT, &context)
+        .map_err(|source| NotifyError::render("email.html.hbs".to_owned(), source))?;
+
+    Ok(RenderedEmail {
+        subject: catalog.subject,
+        html,
+        warnings,
+    })
+}
+
+#[derive(Serialize)]
+struct FragmentValues<'a> {
+    upn: &'a str,
+    display_name: &'a str,
+}
+
+/// What the layout sees. `text` holds rendered catalog fragments (the only values the
+/// layout inserts unescaped); everything else is escaped by handlebars.
+#[derive(Serialize)]
+struct LayoutContext<'a> {
+    lang: &'static str,
+    subject: &'a str,
+    preheader: &'a str,
+    accent: Color,
+    on_accent: Color,
+    text_color: Color,
+    display_name: Option<&'a str>,
+    text: BTreeMap<String, String>,
+    details: Details<'a>,
+    service_desk: ServiceDeskView,
+    header_image: Option<ImageView>,
+    footer_image: Option<ImageView>,
+    footer_link: Option<SafeHref>,
+}
+
+#[derive(Serialize)]
+struct Details<'a> {
+    account: &'a str,
+    valid_from: String,
+    valid_until: String,
+    duration: String,
+    /// A catalog fragment, like `text`.
+    usage: String,
+}
+
+#[derive(Serialize)]
+struct ImageView {
+    src: SafeHref,
+    width: Option<u32>,
+    height: Option<u32>,
+}
+
+impl ImageView {
+    /// Scales the image down to `max_width`, keeping its aspect ratio, so Outlook for
+    /// Windows (which ignores CSS `max-width`) cannot blow up the layout.
+    fn new(image: &InlineImage, max_width: u32) -> ImageView {
+        let size = pixel_size(&image.bytes).map(|(width, height)| {
+            if width <= max_width {
+                (width, height)
+            } else {
+                let scaled = u64::from(height) * u64::from(max_width) / u64::from(width);
+                (max_width, u32::try_from(scaled).unwrap_or(1).max(1))
+            }
+        });
+        ImageView {
+            src: SafeHref::cid(&image.content_id),
+            width: size.map(|(width, _)| width),
+            height: size.map(|(_, height)| height),
+        }
+    }
+}
+
+/// A link with its visible text; the text is the address itself, so the reader sees
+/// where a link goes before following it.
+#[derive(Serialize)]
+struct LinkView {
+    href: Option<SafeHref>,
+    label: String,
+}
+
+#[derive(Serialize)]
+struct ServiceDeskView {
+    /// Signs the email, and heads the contact block when there is one.
+    name: Option<String>,
+    /// Whether there is a way to reach the desk, i.e. a contact block to point to.
+    has_contacts: bool,
+    email: Option<LinkView>,
+    phone: Option<LinkView>,
+    portal: Option<LinkView>,
+    ticket: Option<LinkView>,
+}
+
+impl ServiceDeskView {
+    /// The usable parts of the configured Service Desk; refused parts become warnings.
+    fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
+        let name = set(desk.display_name.as_deref()).map(str::to_owned);
+        let email = set(desk.email.as_deref()).and_then(|email| match SafeHref::mailto(email) {
+            Ok(href) => Some(LinkView {
+                href: Some(href),
+                label: email.to_owned(),
+            }),
+            Err(why) => {
+                warnings.push(format!("ServiceDeskEmail {email:?} left out: {why}"));
+                None
+            }
+        });
+        let phone = set(desk.phone.as_deref()).and_then(|phone| match SafeHref::tel(phone) {
+            Ok(href) => Some(LinkView {
+                href: Some(href),
+                label: phone.to_owned(),
+            }),
+            Err(why @ super::links::LinkRefused::NotInternational) => {
+                // A national number still helps a reader in that country; only the
+                // tap-to-call link would dial wrongly from abroad.
+                warnings.push(format!(
+                    "ServiceDeskPhone {phone:?} shown without a link: {why}"
+                ));
+                Some(LinkView {
+                    href: None,
+                    label: phone.to_owned(),
+                })
+            }
+            Err(why) => {
+                warnings.push(format!("ServiceDeskPhone {phone:?} left out: {why}"));
+                None
+            }
+        });
+        let portal = optional_https(desk.portal_url.as_deref(), "ServiceDeskPortalUrl", warnings)
+            .map(LinkView::from_href);
+        let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
+            .map(LinkView::from_href);
+        let has_contacts =
+            email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
+        ServiceDeskView {
+            name,
+            has_contacts,
+            email,
+            phone,
+            portal,
+            ticket,
+        }
+    }
+}
+
+impl LinkView {
+    fn from_href(href: SafeHref) -> LinkView {
+        LinkView {
+            label: href.as_str().to_owned(),
+            href: Some(href),
+        }
+    }
+}
+
+/// A configured value, or `None` when unset or blank.
+fn set(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// An https link from a setting, or `None` plus a warning naming the setting.
+fn optional_https(
+    value: Option<&str>,
+    setting: &str,
+    warnings: &mut Vec<String>,
+) -> Option<SafeHref> {
+    let value = set(value)?;
+    SafeHref::https(value)
+        .map_err(|why| warnings.push(format!("{setting} {value:?} left out: {why}")))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_inserts_unescaped_only_catalog_fragments() {
+        for (i, _) in LAYOUT.match_indices("{{{") {
+            let rest = &LAYOUT[i + 3..];
+            assert!(
+                rest.starts_with("text.") || rest.starts_with("details.usage}}}"),
+                "unescaped value in the layout: {}",
+                &rest[..rest.len().min(40)]
+            );
+        }
+    }
+}

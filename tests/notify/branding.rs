@@ -1,0 +1,226 @@
+//! Downloading branding images against loopback servers.
+
+use std::time::{Duration, Instant};
+
+use tap_runbook::notify::{
+    Branding, BrandingError, ImageSlot, LinkRefused, MAX_IMAGE_BYTES, fetch_branding, fetch_image,
+    sendmail_body,
+};
+
+use super::fixtures::{TINY_PNG, full_notice, render_in};
+use super::https_server::{Reply, TestServer};
+
+const SHORT: Duration = Duration::from_secs(5);
+
+fn png(body: Vec<u8>, declare_length: bool) -> Reply {
+    Reply::Body {
+        content_type: "image/png",
+        body,
+        declare_length,
+    }
+}
+
+fn a_png_of(len: usize) -> Vec<u8> {
+    let mut bytes = TINY_PNG.to_vec();
+    bytes.resize(len, 0);
+    bytes
+}
+
+async fn standard_server() -> TestServer {
+    TestServer::https(|path| match path {
+        "/logo.png" => png(TINY_PNG.to_vec(), true),
+        "/exactly-the-limit.png" => png(a_png_of(MAX_IMAGE_BYTES), true),
+        "/large-declared.png" => png(a_png_of(MAX_IMAGE_BYTES + 1), true),
+        "/large-streamed.png" => png(a_png_of(3 * MAX_IMAGE_BYTES), false),
+        "/error-page.png" => png(b"<!DOCTYPE html><h1>Sign in</h1>".to_vec(), true),
+        "/slow.png" => Reply::Hang,
+        _ => Reply::Status(404),
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_png_over_https_is_attached_inline() {
+    let server = standard_server().await;
+    let image = fetch_image(
+        &server.client,
+        &server.url("/logo.png"),
+        ImageSlot::Header,
+        SHORT,
+    )
+    .await
+    .unwrap();
+    assert_eq!(image.content_id, "header-image");
+    assert_eq!(image.content_type, "image/png");
+    assert_eq!(image.name, "header.png");
+    assert_eq!(image.bytes, TINY_PNG);
+
+    let images = tap_runbook::notify::InlineImages {
+        header: Some(image),
+        footer: None,
+    };
+    let email = render_in(tap_runbook::notify::Language::En, &full_notice(), &images);
+    assert!(
+        email
+            .html
+            .contains(r#"<img src="cid:header-image" width="2" height="1""#)
+    );
+    let body = sendmail_body("adele@contoso.com", &email, &images.into_vec());
+    assert_eq!(
+        body["message"]["attachments"][0]["contentId"],
+        "header-image"
+    );
+    assert_eq!(body["message"]["attachments"][0]["isInline"], true);
+}
+
+#[tokio::test]
+async fn an_image_of_exactly_the_limit_is_accepted() {
+    let server = standard_server().await;
+    let url = server.url("/exactly-the-limit.png");
+    let image = fetch_image(&server.client, &url, ImageSlot::Footer, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(image.bytes.len(), MAX_IMAGE_BYTES);
+    assert_eq!(image.content_id, "footer-image");
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_without_a_request() {
+    let server = TestServer::http(|_| png(TINY_PNG.to_vec(), true)).await;
+    for url in [
+        server.url("/logo.png"),
+        "javascript:alert(1)".into(),
+        "data:image/png;base64,iVBO".into(),
+    ] {
+        let err = fetch_image(&server.client, &url, ImageSlot::Header, SHORT)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BrandingError::Refused(LinkRefused::NotHttps)),
+            "{url}: {err}"
+        );
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test]
+async fn a_redirect_to_http_is_refused() {
+    let plain = TestServer::http(|_| png(TINY_PNG.to_vec(), true)).await;
+    let target = plain.url("/logo.png");
+    let server = TestServer::https(move |_| Reply::Redirect(target.clone())).await;
+    let err = fetch_image(
+        &server.client,
+        &server.url("/moved.png"),
+        ImageSlot::Header,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, BrandingError::RedirectedToInsecure), "{err}");
+}
+
+#[tokio::test]
+async fn too_large_is_refused_whether_declared_or_not() {
+    let server = standard_server().await;
+    for path in ["/large-declared.png", "/large-streamed.png"] {
+        let err = fetch_image(&server.client, &server.url(path), ImageSlot::Header, SHORT)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, BrandingError::TooLarge { limit } if limit == 200 * 1024),
+            "{path}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn content_that_is_not_an_image_is_refused_whatever_its_type() {
+    let server = standard_server().await;
+    let err = fetch_image(
+        &server.client,
+        &server.url("/error-page.png"),
+        ImageSlot::Header,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, BrandingError::NotAnImage), "{err}");
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = standard_server().await;
+    let started = Instant::now();
+    let timeout = Duration::from_millis(300);
+    let err = fetch_image(
+        &server.client,
+        &server.url("/slow.png"),
+        ImageSlot::Header,
+        timeout,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, BrandingError::Timeout(t) if t == timeout),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(err.to_string(), "no complete answer within 0.3 s");
+}
+
+#[tokio::test]
+async fn not_found_is_reported_with_its_status() {
+    let server = standard_server().await;
+    let err = fetch_image(
+        &server.client,
+        &server.url("/gone.png"),
+        ImageSlot::Header,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, BrandingError::Status(404)), "{err}");
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused() {
+    let server = standard_server().await;
+    let err = fetch_image(
+        &reqwest::Client::new(),
+        &server.url("/logo.png"),
+        ImageSlot::Header,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, BrandingError::Download(_)), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn each_failed_image_becomes_a_warning() {
+    let server = standard_server().await;
+    let branding = Branding {
+        header_image_url: Some(server.url("/logo.png")),
+        footer_image_url: Some(server.url("/gone.png")),
+        ..Branding::default()
+    };
+    let (images, warnings) = fetch_branding(&server.client, &branding, SHORT).await;
+    assert!(images.header.is_some());
+    assert!(images.footer.is_none());
+    assert_eq!(warnings.len(), 1);
+    assert!(
+        warnings[0].starts_with("BrandingFooterImageUrl \"https://127.0.0.1:"),
+        "{}",
+        warnings[0]
+    );
+    assert!(warnings[0].ends_with("/gone.png\": image not attached: the server answered HTTP 404"));
+
+    let (images, warnings) = fetch_branding(&server.client, &Branding::default(), SHORT).await;
+    assert_eq!(images, Default::default());
+    assert!(warnings.is_empty());
+    assert_eq!(server.connections(), 2);
+}
