@@ -174,7 +174,10 @@ impl JobLog {
                 record.insert("runbook".into(), json!(id.runbook));
                 record.insert("version".into(), json!(id.version));
                 record.insert("status".into(), json!(result.status));
-                record.insert("result".into(), result.result.clone().unwrap_or(Value::Null));
+                record.insert(
+                    "result".into(),
+                    result.result.clone().unwrap_or(Value::Null),
+                );
                 record.insert("warnings".into(), json!(warnings));
                 record.insert("error".into(), json!(result.error));
                 Value::Object(record).to_string()
@@ -260,7 +263,10 @@ mod tests {
         log.set_job_id(Some("job-1".into()));
         log.output("working");
         log.warning("careful");
-        assert!(log.finish(&JobResult::failed(JobError::new(ErrorCode::Timeout, "late"))));
+        assert!(log.finish(&JobResult::failed(JobError::new(
+            ErrorCode::Timeout,
+            "late"
+        ))));
         log.output("after the end");
         assert!(!log.finish(&JobResult::completed(json!({}))));
         let lines = lines(&sink);

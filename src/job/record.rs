@@ -113,7 +113,10 @@ pub struct NotificationOutcome {
 pub struct TapOutcome {
     pub user_principal_name: String,
     pub user_id: String,
-    #[serde(serialize_with = "expose_pass", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        serialize_with = "expose_pass",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub temporary_access_pass: Option<Secret>,
     pub start_date_time: Option<String>,
     pub lifetime_in_minutes: u32,
