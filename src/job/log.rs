@@ -186,13 +186,13 @@ impl JobLog {
         record.insert("warnings".into(), json!(warnings));
         record.insert("error".into(), json!(result.error));
         let json_line = Value::Object(record).to_string();
-        if let Some(path) = lock(&self.inner.result_file).as_deref() {
-            if let Err(e) = write_atomically(path, &json_line) {
-                eprintln!(
-                    "tap-runbook: cannot write the result file {}: {e}",
-                    path.display()
-                );
-            }
+        if let Some(path) = lock(&self.inner.result_file).as_deref()
+            && let Err(e) = write_atomically(path, &json_line)
+        {
+            eprintln!(
+                "tap-runbook: cannot write the result file {}: {e}",
+                path.display()
+            );
         }
         let line = match self.inner.format {
             OutputFormat::Text => text_result(result, &warnings),

@@ -1,0 +1,36 @@
+//! What the simulator observed, for tests and `/_sim/*`: accepted mail and served requests.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// A `sendMail` request the simulated Exchange accepted.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxEntry {
+    /// The sender as addressed in the path (`/users/{sender}/sendMail`).
+    pub sender: String,
+    /// The sender's user object id.
+    pub sender_id: String,
+    /// The request body as received (`message`, `saveToSentItems`).
+    pub body: Value,
+    /// The `request-id` of the request that delivered it.
+    pub request_id: String,
+}
+
+/// One request the simulator served, in arrival order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path as sent (still percent-encoded).
+    pub path: String,
+    /// Query string as sent, if any.
+    pub query: Option<String>,
+    /// Status the client received; `None` when the connection was dropped without a response.
+    pub status: Option<u16>,
+    /// The injected misbehaviour, if any: `status`, `delay`, `reset`, `malformed` or `throttle`.
+    pub fault: Option<String>,
+    /// The response's `request-id`.
+    pub request_id: String,
+}

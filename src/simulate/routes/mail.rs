@@ -1,0 +1,151 @@
+//! `POST /users/{sender}/sendMail`: Exchange's checks, then the outbox.
+
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::Value;
+
+use crate::simulate::envelope::{GraphError, RequestContext};
+use crate::simulate::records::OutboxEntry;
+use crate::simulate::state::{SimulatorState, lock};
+
+pub(crate) fn send(
+    sim: &SimulatorState,
+    ctx: &RequestContext,
+    sender: &str,
+    body: &Bytes,
+) -> Result<Response, GraphError> {
+    let sender_id = {
+        let tenant = lock(&sim.tenant);
+        let user = tenant.mail_sender(sender).ok_or_else(|| {
+            GraphError::new(
+                StatusCode::NOT_FOUND,
+                "ErrorInvalidUser",
+                format!("The requested user '{sender}' is invalid."),
+            )
+        })?;
+        if !user.profile.mailbox {
+            return Err(GraphError::new(
+                StatusCode::NOT_FOUND,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            ));
+        }
+        user.profile.id.clone()
+    };
+    let body: Value = serde_json::from_slice(body).map_err(|e| {
+        invalid_request(format!(
+            "Unable to read JSON request payload. Please ensure Content-Type header is set and \
+             payload is of valid JSON format. ({e})"
+        ))
+    })?;
+    validate_message(&body)?;
+    lock(&sim.outbox).push(OutboxEntry {
+        sender: sender.to_owned(),
+        sender_id,
+        body,
+        request_id: ctx.request_id.clone(),
+    });
+    Ok(StatusCode::ACCEPTED.into_response())
+}
+
+fn invalid_request(message: impl Into<String>) -> GraphError {
+    GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", message)
+}
+
+/// The shape DESIGN.md §7 sends: subject, HTML or text body, at least one recipient with an
+/// address, file attachments with valid base64. Recipients are not resolved: Exchange accepts
+/// any well-formed external address.
+fn validate_message(body: &Value) -> Result<(), GraphError> {
+    let message = body
+        .get("message")
+        .filter(|m| m.is_object())
+        .ok_or_else(|| invalid_request("The request body must contain a 'message' object."))?;
+    if !message.get("subject").is_some_and(Value::is_string) {
+        return Err(invalid_request("The message must have a string 'subject'."));
+    }
+    let content_type = message
+        .pointer("/body/contentType")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase);
+    if !matches!(content_type.as_deref(), Some("html" | "text")) {
+        return Err(invalid_request(
+            "The message 'body' must have a 'contentType' of 'HTML' or 'Text'.",
+        ));
+    }
+    if !message
+        .pointer("/body/content")
+        .is_some_and(Value::is_string)
+    {
+        return Err(invalid_request(
+            "The message 'body' must have a string 'content'.",
+        ));
+    }
+    let recipients = message
+        .get("toRecipients")
+        .and_then(Value::as_array)
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "ErrorInvalidRecipients",
+                "At least one recipient is required in 'toRecipients'.",
+            )
+        })?;
+    for recipient in recipients {
+        let address = recipient
+            .pointer("/emailAddress/address")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if address.matches('@').count() != 1 || address.starts_with('@') || address.ends_with('@') {
+            return Err(GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "ErrorInvalidRecipients",
+                format!("At least one recipient isn't valid: '{address}' is not an email address."),
+            ));
+        }
+    }
+    if let Some(attachments) = message.get("attachments") {
+        let attachments = attachments
+            .as_array()
+            .ok_or_else(|| invalid_request("'attachments' must be an array."))?;
+        for attachment in attachments {
+            validate_attachment(attachment)?;
+        }
+    }
+    if body
+        .get("saveToSentItems")
+        .is_some_and(|s| !s.is_boolean() && !s.is_null())
+    {
+        return Err(invalid_request("'saveToSentItems' must be a boolean."));
+    }
+    Ok(())
+}
+
+fn validate_attachment(attachment: &Value) -> Result<(), GraphError> {
+    let is_file = attachment
+        .get("@odata.type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("#microsoft.graph.fileAttachment"));
+    if !is_file {
+        return Err(invalid_request(
+            "Each attachment must have '@odata.type': '#microsoft.graph.fileAttachment'.",
+        ));
+    }
+    if !attachment.get("name").is_some_and(Value::is_string) {
+        return Err(invalid_request(
+            "Each attachment must have a string 'name'.",
+        ));
+    }
+    let decodes = attachment
+        .get("contentBytes")
+        .and_then(Value::as_str)
+        .is_some_and(|b| base64::engine::general_purpose::STANDARD.decode(b).is_ok());
+    if !decodes {
+        return Err(invalid_request(
+            "Each attachment must have 'contentBytes' in base64.",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! Starting, inspecting and stopping a simulated tenant.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::connection::{ConnectionSwitch, SeverableListener};
+use super::error::SimulatorError;
+use super::records::{OutboxEntry, RecordedRequest};
+use super::routes;
+use super::state::{SimulatorState, lock};
+use super::tenant_file::{FaultSpec, TenantFile};
+
+/// A simulated tenant serving on a loopback port of the current tokio runtime. Dropping it
+/// stops the server; [`Simulator::shutdown`] also waits for it.
+pub struct Simulator {
+    state: Arc<SimulatorState>,
+    local_addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Simulator {
+    /// Binds `listen` (loopback only; port 0 picks a free one) and starts serving `tenant`.
+    pub async fn start(
+        tenant: TenantFile,
+        listen: SocketAddr,
+    ) -> Result<Simulator, SimulatorError> {
+        if !listen.ip().is_loopback() {
+            return Err(SimulatorError::NotLoopback { addr: listen });
+        }
+        let bind_error = |source| SimulatorError::Bind {
+            addr: listen,
+            source,
+        };
+        let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+        let local_addr = listener.local_addr().map_err(bind_error)?;
+        let state = Arc::new(SimulatorState::new(tenant));
+        let app =
+            routes::router(state.clone()).into_make_service_with_connect_info::<ConnectionSwitch>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            axum::serve(SeverableListener(listener), app)
+                .with_graceful_shutdown(async {
+                    // A dropped sender means the Simulator is gone: stop as well.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Simulator {
+            state,
+            local_addr,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the Graph base URL (Graph paths start with `/v1.0` or `/beta`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.local_addr)
+    }
+
+    /// The environment a client needs to reach this tenant: the managed-identity endpoint and
+    /// header, the app's tenant, client id and secret, and the Graph base URL.
+    pub fn client_env(&self) -> Vec<(String, String)> {
+        let base = self.base_url();
+        let tenant_id = lock(&self.state.tenant).tenant_id.clone();
+        [
+            ("IDENTITY_ENDPOINT", format!("{base}/msi/token")),
+            (
+                "IDENTITY_HEADER",
+                self.state.identity_header.expose().to_owned(),
+            ),
+            ("AZURE_TENANT_ID", tenant_id),
+            ("AZURE_CLIENT_ID", self.state.app.client_id.clone()),
+            (
+                "AZURE_CLIENT_SECRET",
+                self.state.app.client_secret.expose().to_owned(),
+            ),
+            ("TAP_RUNBOOK_GRAPH_URL", base),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// Users, their passes (with values) and the policy, as `/_sim/state` shows them.
+    pub fn state(&self) -> Value {
+        lock(&self.state.tenant).snapshot(OffsetDateTime::now_utc())
+    }
+
+    /// Every mail accepted so far, in order.
+    pub fn outbox(&self) -> Vec<OutboxEntry> {
+        lock(&self.state.outbox).clone()
+    }
+
+    /// Every Graph and token request served so far, in order (not `/_sim/*`).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// Arms another fault after the tenant file's.
+    pub fn add_fault(&self, fault: FaultSpec) -> Result<(), SimulatorError> {
+        fault
+            .validate()
+            .map_err(|(field, message)| SimulatorError::InvalidFault { field, message })?;
+        lock(&self.state.faults).add(fault);
+        Ok(())
+    }
+
+    /// Makes every token issued so far expire now.
+    pub fn expire_tokens(&self) {
+        lock(&self.state.tokens).expire_all(OffsetDateTime::now_utc());
+    }
+
+    /// Stops accepting connections and waits until open ones are done.
+    pub async fn shutdown(mut self) -> Result<(), SimulatorError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(server) => match server.await {
+                Ok(result) => result.map_err(SimulatorError::Serve),
+                Err(join) => Err(SimulatorError::Serve(std::io::Error::other(join))),
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What `tap-runbook simulator` prints on start: where the tenant is and the shell lines that
+/// point a client at it.
+pub fn banner(simulator: &Simulator) -> String {
+    let base = simulator.base_url();
+    let mut text = format!(
+        "Simulated tenant listening on {base} (not Microsoft Graph: test data only)\n\
+         Graph base URL: {base}/v1.0  inspect: {base}/_sim/state, {base}/_sim/outbox, {base}/_sim/requests\n\
+         # Point tap-runbook at it:\n"
+    );
+    for (name, value) in simulator.client_env() {
+        text.push_str(&format!("export {name}={}\n", shell_quote(&value)));
+    }
+    text
+}
+
+/// Quotes a value for POSIX shells unless it is made only of safe characters.
+fn shell_quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+/// Serves `tenant` on `listen` until Ctrl-C or SIGTERM, after printing [`banner`] to stdout.
+pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(), SimulatorError> {
+    let simulator = Simulator::start(tenant, listen).await?;
+    print!("{}", banner(&simulator));
+    wait_for_stop_signal().await;
+    simulator.shutdown().await
+}
+
+#[cfg(unix)]
+async fn wait_for_stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_when_needed() {
+        assert_eq!(
+            shell_quote("http://127.0.0.1:8080/msi/token"),
+            "http://127.0.0.1:8080/msi/token"
+        );
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
+}

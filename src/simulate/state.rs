@@ -1,0 +1,57 @@
+//! The state shared by every request the simulator serves.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::faults::{FaultBook, Throttle};
+use super::pass::random_alphanumeric;
+use super::records::{OutboxEntry, RecordedRequest};
+use super::tenant::SimulatedTenant;
+use super::tenant_file::{AppRegistration, TenantFile};
+use super::tokens::TokenStore;
+use crate::secret::Secret;
+
+/// The tenant plus everything the simulator tracks about its clients.
+#[derive(Debug)]
+pub(crate) struct SimulatorState {
+    pub app: AppRegistration,
+    /// What clients send as `X-IDENTITY-HEADER` / `secret` on the managed-identity route.
+    pub identity_header: Secret,
+    pub latency: Duration,
+    pub tenant: Mutex<SimulatedTenant>,
+    pub tokens: Mutex<TokenStore>,
+    pub faults: Mutex<FaultBook>,
+    pub throttle: Option<Mutex<Throttle>>,
+    pub outbox: Mutex<Vec<OutboxEntry>>,
+    pub requests: Mutex<Vec<RecordedRequest>>,
+}
+
+impl SimulatorState {
+    pub fn new(file: TenantFile) -> Self {
+        let now = OffsetDateTime::now_utc();
+        let identity_header = file
+            .app
+            .identity_header
+            .clone()
+            .unwrap_or_else(|| Secret::new(random_alphanumeric(32)));
+        Self {
+            identity_header,
+            latency: Duration::from_millis(file.latency_ms),
+            tenant: Mutex::new(SimulatedTenant::new(&file, now)),
+            tokens: Mutex::new(TokenStore::new(file.app.token_lifetime_seconds)),
+            faults: Mutex::new(FaultBook::new(&file.faults)),
+            throttle: file.throttle.clone().map(|t| Mutex::new(Throttle::new(t))),
+            outbox: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
+            app: file.app,
+        }
+    }
+}
+
+/// Locks a mutex; a panic in another request must not take the whole simulator down, and the
+/// guarded data stays consistent because no critical section awaits or panics midway.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
