@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use clap::Parser;
 use time::OffsetDateTime;
 
-use crate::cli::{Cli, Command, InputArgs, RunArgs};
+use crate::cli::{Cli, Command, InputArgs, RunArgs, SimulatorArgs};
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
 use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem};
 use crate::manifest::{MANIFEST_JSON, Manifest};
@@ -49,10 +49,7 @@ fn dispatch(cli: Cli) -> i32 {
         Command::Schema => print_document(SCHEMA_JSON),
         Command::Validate(args) => validate(&args),
         Command::Run(args) => run(&args),
-        Command::Simulator(_) => {
-            eprintln!("tap-runbook: the simulator is not available in this build");
-            1
-        }
+        Command::Simulator(args) => simulator(&args),
     }
 }
 
@@ -187,4 +184,29 @@ fn run(args: &RunArgs) -> i32 {
     ));
     log.finish(&result);
     result.exit_code()
+}
+
+/// Serves a simulated tenant until Ctrl-C or SIGTERM. A bad tenant file is an input error.
+fn simulator(args: &SimulatorArgs) -> i32 {
+    let tenant = match crate::simulate::TenantFile::load(&args.tenant) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("tap-runbook: {e}");
+            return 2;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tap-runbook: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(crate::simulate::serve_forever(tenant, args.listen)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("tap-runbook: {e}");
+            1
+        }
+    }
 }

@@ -65,7 +65,7 @@ fn tenant_document_feeds_settings_templates_and_defaults() {
     assert_eq!(
         param(&run, "EmailFrom"),
         (
-            Value::from("it-notifications@contoso.com"),
+            Value::from("it-service@contoso.com"),
             "setting Settings.RJReport.EmailSender".into()
         )
     );
