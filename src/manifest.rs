@@ -180,6 +180,23 @@ mod tests {
     }
 
     #[test]
+    fn language_override_offers_exactly_the_shipped_languages() {
+        let allowed = Manifest::get()
+            .parameter("LanguageOverride")
+            .unwrap()
+            .allowed
+            .clone()
+            .unwrap();
+        let mut expected = vec![String::new()];
+        expected.extend(
+            crate::notify::SHIPPED_LANGUAGES
+                .iter()
+                .map(|l| (*l).to_owned()),
+        );
+        assert_eq!(allowed, expected);
+    }
+
+    #[test]
     fn readme_parameter_table_matches_the_manifest() {
         let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
         let readme = std::fs::read_to_string(readme_path).unwrap();

@@ -13,7 +13,7 @@ pub mod value;
 
 pub use customization::{Customization, Shape};
 pub use merge::{ResolvedParameter, ResolvedParameters, Source};
-pub use request::{EmailBranding, ServiceDeskContact, TapRequest, UserName};
+pub use request::{TapRequest, UserName};
 
 use time::OffsetDateTime;
 

@@ -6,6 +6,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::merge::ResolvedParameters;
 use super::rules::is_object_id;
+use crate::notify::{Branding, ServiceDesk};
 
 /// The user the pass is for, as the caller named them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,26 +26,6 @@ impl UserName {
     }
 }
 
-/// The Service Desk contact shown in the notification; every field optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServiceDeskContact {
-    pub display_name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub portal_url: Option<String>,
-    pub ticket_url: Option<String>,
-}
-
-/// Branding of the notification; colours are valid `#RRGGBB` or absent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EmailBranding {
-    pub header_image_url: Option<String>,
-    pub footer_image_url: Option<String>,
-    pub footer_link: Option<String>,
-    pub accent_color: Option<String>,
-    pub text_color: Option<String>,
-}
-
 /// A fully validated request to create a pass.
 #[derive(Debug, Clone)]
 pub struct TapRequest {
@@ -58,8 +39,8 @@ pub struct TapRequest {
     /// A shipped language code, or `None` to choose from the user's profile.
     pub language_override: Option<String>,
     pub email_from: Option<String>,
-    pub service_desk: ServiceDeskContact,
-    pub branding: EmailBranding,
+    pub service_desk: ServiceDesk,
+    pub branding: Branding,
     pub caller_name: String,
     /// Every parameter with its source, for `validate` and the Verbose stream.
     pub parameters: ResolvedParameters,
@@ -97,14 +78,14 @@ impl TapRequest {
             notify_user: p.flag("NotifyUser"),
             language_override: p.text("LanguageOverride"),
             email_from: p.text("EmailFrom"),
-            service_desk: ServiceDeskContact {
+            service_desk: ServiceDesk {
                 display_name: p.text("ServiceDeskDisplayName"),
                 email: p.text("ServiceDeskEmail"),
                 phone: p.text("ServiceDeskPhone"),
                 portal_url: p.text("ServiceDeskPortalUrl"),
                 ticket_url: p.text("ServiceDeskTicketUrl"),
             },
-            branding: EmailBranding {
+            branding: Branding {
                 header_image_url: p.text("BrandingHeaderImageUrl"),
                 footer_image_url: p.text("BrandingFooterImageUrl"),
                 footer_link: p.text("BrandingFooterLink"),
