@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, Transport};
+use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
@@ -125,10 +125,19 @@ impl AzureIdentity {
 }
 
 /// The job's reqwest client as azure_core's transport, and our authority host as a custom
-/// cloud so azure_identity never falls back to reading `AZURE_AUTHORITY_HOST` itself.
+/// cloud so azure_identity never falls back to reading `AZURE_AUTHORITY_HOST` itself. Retries
+/// are fewer than azure_core's default (8 over a minute): a sign-in endpoint that cannot be
+/// reached, e.g. a TLS-inspecting proxy whose root is not trusted, should surface its cause
+/// within seconds, not end as a bare timeout. (The IMDS credential sets its own retries.)
 fn client_options(http: &reqwest::Client, authority_host: Option<&str>) -> ClientOptions {
     ClientOptions {
         transport: Some(Transport::new(Arc::new(http.clone()))),
+        retry: RetryOptions::exponential(ExponentialRetryOptions {
+            initial_delay: azure_core::time::Duration::milliseconds(500),
+            max_retries: 3,
+            max_total_elapsed: azure_core::time::Duration::seconds(10),
+            max_delay: azure_core::time::Duration::seconds(4),
+        }),
         cloud: authority_host.map(|host| {
             let mut cloud = CustomConfiguration::default();
             cloud.authority_host = host.to_owned();
