@@ -147,11 +147,22 @@ fn client_options(http: &reqwest::Client, authority_host: Option<&str>) -> Clien
     }
 }
 
-/// azure_identity's messages span lines (a troubleshooting link on its own line); a log line
-/// must not.
+/// The error and its causes on one line: azure_identity's messages span lines (a
+/// troubleshooting link on its own line), and the cause of "retry policy expired" (a refused
+/// connection, an untrusted certificate) sits deeper in the chain.
 fn one_line(e: &azure_core::Error) -> String {
-    e.to_string()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut parts: Vec<String> = Vec::new();
+    let mut next: Option<&dyn std::error::Error> = Some(e);
+    while let Some(error) = next {
+        let text = error
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = error.source();
+    }
+    parts.join(": ")
 }
