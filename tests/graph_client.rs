@@ -1,1 +1,11 @@
-//! Integration tests: graph_client.
+//! Integration tests: graph_client — the Graph client and the credentials against scripted
+//! loopback servers (plain HTTP for Graph and managed identity, HTTPS with a test CA for the
+//! Entra token endpoint).
+
+mod credentials;
+mod errors;
+mod fixture;
+mod paths;
+mod retries;
+mod server;
+mod tls;

@@ -1,1 +1,19 @@
-//! The one Microsoft Graph client (DESIGN.md §5, HTTP behaviour).
+//! The one Microsoft Graph client (DESIGN.md §5, HTTP behaviour): base URL per cloud, bearer
+//! token, one retry policy, one error-envelope parser, and the typed calls of the workflow.
+
+mod calls;
+mod client;
+mod cloud;
+mod error;
+mod model;
+mod path;
+mod retry;
+mod transport;
+
+pub use client::{GraphAttempt, GraphClient, GraphConfig};
+pub use cloud::{Cloud, validate_graph_url};
+pub use error::{GraphCall, GraphError, GraphErrorKind};
+pub use model::{CreatePass, CreatedPass, GraphUser, TapMethod, TapPolicy};
+pub use path::UserRef;
+pub use retry::RetryPolicy;
+pub use transport::{CA_FILE_VARIABLE, HttpSettings, HttpSetupError, build_http_client};

@@ -1,0 +1,338 @@
+//! Choosing the one credential the job uses (DESIGN.md §6) and keeping its token for the job.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+use tokio::sync::Mutex;
+
+use super::azure_identity::AzureIdentity;
+use super::identity_endpoint::{IdentityEndpoint, Protocol};
+use super::{AccessToken, AuthError, Environment};
+use crate::graph::Cloud;
+use crate::secret::Secret;
+
+/// How long a token request may take before the job gives up on it.
+const TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The instance metadata service answers within milliseconds on Azure; off Azure it never
+/// answers, and the job should say so quickly rather than hang.
+const INSTANCE_METADATA_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Which credential was chosen, for the log. Shows client ids, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`: Azure Automation or App Service.
+    AutomationManagedIdentity {
+        /// The user-assigned identity, if `AZURE_CLIENT_ID` chose one.
+        client_id: Option<String>,
+    },
+    /// `MSI_ENDPOINT` + `MSI_SECRET`: a hybrid worker's legacy endpoint.
+    HybridWorkerManagedIdentity {
+        /// The user-assigned identity, if `AZURE_CLIENT_ID` chose one.
+        client_id: Option<String>,
+    },
+    /// `AZURE_FEDERATED_TOKEN_FILE`: workload identity federation.
+    WorkloadIdentity {
+        /// The app registration or user-assigned identity.
+        client_id: String,
+    },
+    /// `AZURE_CLIENT_SECRET`: an app registration's client secret.
+    ClientSecret {
+        /// The app registration.
+        client_id: String,
+    },
+    /// Nothing configured: the Azure VM instance metadata service.
+    InstanceMetadata {
+        /// The user-assigned identity, if `AZURE_CLIENT_ID` chose one.
+        client_id: Option<String>,
+    },
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn identity(client_id: &Option<String>) -> String {
+            match client_id {
+                Some(id) => format!("user-assigned, client id {id}"),
+                None => "system-assigned".to_owned(),
+            }
+        }
+        match self {
+            Self::AutomationManagedIdentity { client_id } => write!(
+                f,
+                "managed identity (Azure Automation / App Service endpoint, {})",
+                identity(client_id)
+            ),
+            Self::HybridWorkerManagedIdentity { client_id } => write!(
+                f,
+                "managed identity (hybrid worker, legacy MSI endpoint, {})",
+                identity(client_id)
+            ),
+            Self::WorkloadIdentity { client_id } => {
+                write!(f, "workload identity federation (client id {client_id})")
+            }
+            Self::ClientSecret { client_id } => {
+                write!(f, "client secret (client id {client_id})")
+            }
+            Self::InstanceMetadata { client_id } => write!(
+                f,
+                "managed identity (Azure instance metadata service, {})",
+                identity(client_id)
+            ),
+        }
+    }
+}
+
+enum Source {
+    Endpoint(IdentityEndpoint),
+    Azure(AzureIdentity),
+}
+
+/// The job's credential: one source, its Graph scope, and the token cached for the job.
+pub struct Credential {
+    kind: CredentialKind,
+    source: Source,
+    scope: String,
+    timeout: Duration,
+    cache: Mutex<Option<AccessToken>>,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credential")
+            .field("kind", &self.kind)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credential {
+    /// Chooses the credential from the captured environment, first match wins:
+    /// `IDENTITY_ENDPOINT`+`IDENTITY_HEADER`, `MSI_ENDPOINT`+`MSI_SECRET`,
+    /// `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_SECRET` (both with `AZURE_CLIENT_ID` and
+    /// `AZURE_TENANT_ID`), else the instance metadata service. `AZURE_CLIENT_ID` alone picks a
+    /// user-assigned managed identity. A set that is only partly present is an error unless a
+    /// complete one follows, rather than a silent fall-through to a different identity.
+    /// `AZURE_AUTHORITY_HOST` overrides the cloud's sign-in host. Requests go through `http`.
+    pub fn from_environment(
+        env: &Environment,
+        cloud: Cloud,
+        http: &reqwest::Client,
+    ) -> Result<Self, AuthError> {
+        let mut partial = Vec::new();
+        let (kind, source, timeout) = match choose(env, cloud, http, &mut partial)? {
+            Some((kind, source)) => (kind, source, TOKEN_TIMEOUT),
+            None if !partial.is_empty() => {
+                return Err(AuthError::Configuration(partial.join("; ")));
+            }
+            None => {
+                let client_id = env.get(CLIENT_ID).map(str::to_owned);
+                let source = AzureIdentity::instance_metadata(client_id.clone(), http)
+                    .map_err(AuthError::Configuration)?;
+                (
+                    CredentialKind::InstanceMetadata { client_id },
+                    Source::Azure(source),
+                    INSTANCE_METADATA_TIMEOUT,
+                )
+            }
+        };
+        Ok(Self {
+            kind,
+            source,
+            scope: cloud.graph_scope(),
+            timeout,
+            cache: Mutex::new(None),
+        })
+    }
+
+    /// Replaces the time a token request may take (30 s, or 5 s for the instance metadata
+    /// service).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Which credential this is, for the log.
+    pub fn kind(&self) -> &CredentialKind {
+        &self.kind
+    }
+
+    /// The scope tokens are requested for, e.g. `https://graph.microsoft.com/.default`.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// A token for Graph: the cached one while it is fresh, else a new one. `force_refresh`
+    /// skips every cache, for when Graph has just refused the cached token.
+    pub async fn token(&self, force_refresh: bool) -> Result<AccessToken, AuthError> {
+        let mut cache = self.cache.lock().await;
+        if !force_refresh
+            && let Some(token) = cache.as_ref()
+            && token.is_fresh()
+        {
+            return Ok(token.clone());
+        }
+        let request = async {
+            match &self.source {
+                Source::Endpoint(endpoint) => {
+                    let resource = self.scope.trim_end_matches("/.default");
+                    endpoint.request_token(resource).await
+                }
+                Source::Azure(azure) => azure.request_token(&self.scope, force_refresh).await,
+            }
+        };
+        let token = match tokio::time::timeout(self.timeout, request).await {
+            Ok(Ok(token)) => token,
+            Ok(Err(reason)) => return Err(self.failure(reason)),
+            Err(_) if matches!(self.kind, CredentialKind::InstanceMetadata { .. }) => {
+                return Err(AuthError::NoCredential(format!(
+                    "did not answer within {} s",
+                    self.timeout.as_secs_f64()
+                )));
+            }
+            Err(_) => {
+                return Err(AuthError::Timeout {
+                    credential: self.kind.to_string(),
+                    seconds: self.timeout.as_secs(),
+                });
+            }
+        };
+        *cache = Some(token.clone());
+        Ok(token)
+    }
+
+    fn failure(&self, reason: String) -> AuthError {
+        let reason = match self.kind {
+            CredentialKind::InstanceMetadata { .. } => format!(
+                "{reason} (off Azure, set IDENTITY_ENDPOINT+IDENTITY_HEADER, MSI_ENDPOINT+MSI_SECRET or AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET)"
+            ),
+            _ => reason,
+        };
+        AuthError::TokenRequest {
+            credential: self.kind.to_string(),
+            reason,
+        }
+    }
+}
+
+const CLIENT_ID: &str = "AZURE_CLIENT_ID";
+const TENANT_ID: &str = "AZURE_TENANT_ID";
+
+/// The first complete credential setting in the order of DESIGN.md §6, noting partial ones.
+fn choose(
+    env: &Environment,
+    cloud: Cloud,
+    http: &reqwest::Client,
+    partial: &mut Vec<String>,
+) -> Result<Option<(CredentialKind, Source)>, AuthError> {
+    let client_id = env.get(CLIENT_ID).map(str::to_owned);
+    let endpoint = |url: &str, secret: &str, protocol| -> Result<Source, AuthError> {
+        let endpoint = Url::parse(url)
+            .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
+        Ok(Source::Endpoint(IdentityEndpoint {
+            protocol,
+            endpoint,
+            secret: Secret::new(secret),
+            client_id: client_id.clone(),
+            http: http.clone(),
+        }))
+    };
+    if let Some((url, header)) = pair(env, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", partial) {
+        let kind = CredentialKind::AutomationManagedIdentity {
+            client_id: client_id.clone(),
+        };
+        return Ok(Some((kind, endpoint(url, header, Protocol::AppService)?)));
+    }
+    if let Some((url, secret)) = pair(env, "MSI_ENDPOINT", "MSI_SECRET", partial) {
+        let kind = CredentialKind::HybridWorkerManagedIdentity {
+            client_id: client_id.clone(),
+        };
+        return Ok(Some((kind, endpoint(url, secret, Protocol::LegacyMsi)?)));
+    }
+    if let Some((file, client_id, tenant_id)) =
+        app_registration(env, "AZURE_FEDERATED_TOKEN_FILE", partial)
+    {
+        let source = AzureIdentity::workload_identity(
+            tenant_id.to_owned(),
+            client_id.to_owned(),
+            PathBuf::from(file),
+            authority_host(env, cloud)?,
+            http,
+        )
+        .map_err(AuthError::Configuration)?;
+        let kind = CredentialKind::WorkloadIdentity {
+            client_id: client_id.to_owned(),
+        };
+        return Ok(Some((kind, Source::Azure(source))));
+    }
+    if let Some((secret, client_id, tenant_id)) =
+        app_registration(env, "AZURE_CLIENT_SECRET", partial)
+    {
+        let source = AzureIdentity::client_secret(
+            tenant_id.to_owned(),
+            client_id.to_owned(),
+            Secret::new(secret),
+            authority_host(env, cloud)?,
+            http,
+        )
+        .map_err(AuthError::Configuration)?;
+        let kind = CredentialKind::ClientSecret {
+            client_id: client_id.to_owned(),
+        };
+        return Ok(Some((kind, Source::Azure(source))));
+    }
+    Ok(None)
+}
+
+/// Both variables of a pair, or `None`; one without the other is noted as partial.
+fn pair<'e>(
+    env: &'e Environment,
+    first: &str,
+    second: &str,
+    partial: &mut Vec<String>,
+) -> Option<(&'e str, &'e str)> {
+    match (env.get(first), env.get(second)) {
+        (Some(a), Some(b)) => Some((a, b)),
+        (Some(_), None) => {
+            partial.push(format!("{first} is set but {second} is not"));
+            None
+        }
+        (None, Some(_)) => {
+            partial.push(format!("{second} is set but {first} is not"));
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+/// An app-registration setting (`variable`) with `AZURE_CLIENT_ID` and `AZURE_TENANT_ID`.
+fn app_registration<'e>(
+    env: &'e Environment,
+    variable: &str,
+    partial: &mut Vec<String>,
+) -> Option<(&'e str, &'e str, &'e str)> {
+    let value = env.get(variable)?;
+    match (env.get(CLIENT_ID), env.get(TENANT_ID)) {
+        (Some(client_id), Some(tenant_id)) => Some((value, client_id, tenant_id)),
+        _ => {
+            partial.push(format!(
+                "{variable} is set but {CLIENT_ID} and {TENANT_ID} are not both set"
+            ));
+            None
+        }
+    }
+}
+
+/// The sign-in host: `AZURE_AUTHORITY_HOST` as the other Azure SDKs honour it, else the
+/// cloud's. azure_identity accepts only https; saying so here gives the clearer message.
+fn authority_host(env: &Environment, cloud: Cloud) -> Result<String, AuthError> {
+    let Some(host) = env.get("AZURE_AUTHORITY_HOST") else {
+        return Ok(cloud.authority_host().to_owned());
+    };
+    match Url::parse(host) {
+        Ok(url) if url.scheme() == "https" => Ok(host.trim_end_matches('/').to_owned()),
+        _ => Err(AuthError::Configuration(format!(
+            "AZURE_AUTHORITY_HOST must be an https URL, got {host:?}"
+        ))),
+    }
+}

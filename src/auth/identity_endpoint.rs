@@ -1,0 +1,151 @@
+//! The managed-identity token endpoints of Azure Automation and App Service (`IDENTITY_*`) and
+//! of hybrid workers' legacy protocol (`MSI_*`). azure_identity refuses the legacy protocol and
+//! reads `expires_on` only as an epoch string, which Automation has not always sent, so these
+//! two are spoken here.
+
+use std::time::Duration;
+
+use reqwest::{StatusCode, Url};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::AccessToken;
+use super::expiry::token_expiry;
+use crate::secret::Secret;
+
+/// When a response gives no expiry, ask again after this long rather than trust it for hours.
+const UNSTATED_LIFETIME: Duration = Duration::from_secs(300);
+
+/// Which protocol the endpoint speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Protocol {
+    /// `api-version=2019-08-01`, header `X-IDENTITY-HEADER`, `client_id=` for a user-assigned
+    /// identity.
+    AppService,
+    /// `api-version=2017-09-01`, header `secret`, `clientid=` for a user-assigned identity.
+    LegacyMsi,
+}
+
+/// A local managed-identity token endpoint.
+pub(crate) struct IdentityEndpoint {
+    pub protocol: Protocol,
+    pub endpoint: Url,
+    pub secret: Secret,
+    pub client_id: Option<String>,
+    pub http: reqwest::Client,
+}
+
+impl IdentityEndpoint {
+    /// Requests a token for `resource` (the Graph host, the v1 form of the scope).
+    pub(crate) async fn request_token(&self, resource: &str) -> Result<AccessToken, String> {
+        let (api_version, id_parameter, secret_header) = match self.protocol {
+            Protocol::AppService => ("2019-08-01", "client_id", "X-IDENTITY-HEADER"),
+            Protocol::LegacyMsi => ("2017-09-01", "clientid", "secret"),
+        };
+        let mut url = self.endpoint.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("resource", resource);
+            query.append_pair("api-version", api_version);
+            if let Some(client_id) = &self.client_id {
+                query.append_pair(id_parameter, client_id);
+            }
+        }
+        let response = self
+            .http
+            .get(url)
+            .header(secret_header, self.secret.expose())
+            .header("Metadata", "true")
+            .send()
+            .await
+            .map_err(|e| format!("the endpoint {} did not answer ({e})", self.endpoint_name()))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("the answer broke off ({e})"))?;
+        if !status.is_success() {
+            return Err(describe_failure(status, &body));
+        }
+        parse_token(&body, OffsetDateTime::now_utc())
+    }
+
+    /// The endpoint without its query, for messages.
+    fn endpoint_name(&self) -> String {
+        let mut url = self.endpoint.clone();
+        url.set_query(None);
+        url.to_string()
+    }
+}
+
+/// Reads `{"access_token", "expires_on", "expires_in", …}`.
+fn parse_token(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, String> {
+    let json: Value = serde_json::from_slice(body)
+        .map_err(|_| "the answer is not a JSON token response".to_owned())?;
+    let token = json
+        .get("access_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or("the answer has no access_token")?;
+    let expires_at = token_expiry(json.get("expires_on"), json.get("expires_in"), now)
+        .unwrap_or(now + UNSTATED_LIFETIME);
+    Ok(AccessToken {
+        token: Secret::new(token),
+        expires_at,
+    })
+}
+
+/// The status and the endpoint's own explanation, which names the problem (an identity not
+/// assigned, a wrong client id) without echoing anything secret.
+fn describe_failure(status: StatusCode, body: &[u8]) -> String {
+    let explanation = serde_json::from_slice::<Value>(body).ok().and_then(|json| {
+        ["error_description", "message", "Message", "error"]
+            .iter()
+            .find_map(|key| match json.get(key) {
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(Value::Object(o)) => {
+                    o.get("message").and_then(Value::as_str).map(str::to_owned)
+                }
+                _ => None,
+            })
+    });
+    match explanation {
+        Some(text) => format!("HTTP {status}: {}", truncate(&text, 300)),
+        None => format!("HTTP {status}"),
+    }
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn token_without_expiry_is_short_lived() {
+        let now = datetime!(2026-11-29 10:00:00 UTC);
+        let token = parse_token(br#"{"access_token":"t"}"#, now).unwrap();
+        assert_eq!(token.expires_at, datetime!(2026-11-29 10:05:00 UTC));
+        assert!(parse_token(br#"{"access_token":""}"#, now).is_err());
+        assert!(parse_token(b"nope", now).is_err());
+    }
+
+    #[test]
+    fn failures_carry_the_endpoint_explanation() {
+        let text = describe_failure(
+            StatusCode::BAD_REQUEST,
+            br#"{"error":"invalid_request","error_description":"Identity not found"}"#,
+        );
+        assert_eq!(text, "HTTP 400 Bad Request: Identity not found");
+        assert_eq!(
+            describe_failure(StatusCode::INTERNAL_SERVER_ERROR, b""),
+            "HTTP 500 Internal Server Error"
+        );
+    }
+}

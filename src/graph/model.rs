@@ -1,0 +1,121 @@
+//! The Graph resources the job reads and writes, as typed values.
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The query for [`GraphUser`]: only the properties the job uses.
+pub(crate) const USER_QUERY: &str =
+    "$select=id,userPrincipalName,mail,usageLocation,preferredLanguage,userType,displayName";
+
+/// The target user.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphUser {
+    /// The object id; later calls address the user by it.
+    pub id: String,
+    /// The user principal name.
+    pub user_principal_name: String,
+    /// The primary SMTP address, if the user has one.
+    pub mail: Option<String>,
+    /// Two-letter country code, e.g. `DE`.
+    pub usage_location: Option<String>,
+    /// Language tag, e.g. `de-AT`.
+    pub preferred_language: Option<String>,
+    /// `Member` or `Guest`.
+    pub user_type: Option<String>,
+    /// The display name.
+    pub display_name: Option<String>,
+}
+
+/// The tenant's Temporary Access Pass policy (authentication method configuration).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TapPolicy {
+    /// `enabled` or `disabled`.
+    pub state: String,
+    /// The lifetime Entra uses when none is requested.
+    pub default_lifetime_in_minutes: Option<u32>,
+    /// The shortest lifetime allowed.
+    pub minimum_lifetime_in_minutes: Option<u32>,
+    /// The longest lifetime allowed.
+    pub maximum_lifetime_in_minutes: Option<u32>,
+    /// Whether every pass must be one-time use.
+    pub is_usable_once: Option<bool>,
+    /// The pass length.
+    pub default_length: Option<u32>,
+}
+
+impl TapPolicy {
+    /// Whether the policy lets anyone have a pass at all.
+    pub fn is_enabled(&self) -> bool {
+        self.state.eq_ignore_ascii_case("enabled")
+    }
+}
+
+/// An existing pass as listed: never with its value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TapMethod {
+    /// The method id, used to delete it.
+    pub id: String,
+    /// When it was created (RFC 3339).
+    pub created_date_time: Option<String>,
+    /// When it becomes usable (RFC 3339).
+    pub start_date_time: Option<String>,
+    /// How long it is usable.
+    pub lifetime_in_minutes: Option<u32>,
+    /// Whether it works once.
+    pub is_usable_once: Option<bool>,
+    /// Whether it can be used right now.
+    pub is_usable: Option<bool>,
+    /// Why it can or cannot be used, e.g. `EnabledByPolicy`.
+    pub method_usability_reason: Option<String>,
+}
+
+/// The create request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatePass {
+    /// How long the pass is usable.
+    pub lifetime_in_minutes: u32,
+    /// Whether it works once.
+    pub is_usable_once: bool,
+    /// When it becomes usable (RFC 3339); Graph's default is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date_time: Option<String>,
+}
+
+/// The pass Graph created, with its value: the only time Graph returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedPass {
+    /// The pass itself.
+    #[serde(deserialize_with = "secret")]
+    pub temporary_access_pass: Secret,
+    /// The method id.
+    pub id: String,
+    /// When it becomes usable (RFC 3339).
+    pub start_date_time: Option<String>,
+    /// How long it is usable.
+    pub lifetime_in_minutes: u32,
+    /// Whether it works once.
+    pub is_usable_once: bool,
+    /// Whether it can be used now.
+    pub is_usable: Option<bool>,
+    /// Why it can or cannot be used; `DisabledByPolicy` means policy targeting excludes
+    /// the user.
+    pub method_usability_reason: Option<String>,
+    /// When it was created (RFC 3339).
+    pub created_date_time: Option<String>,
+}
+
+fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
+    String::deserialize(d).map(Secret::new)
+}
+
+/// Graph's collection wrapper.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Collection<T> {
+    pub value: Vec<T>,
+}
