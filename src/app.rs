@@ -2,17 +2,26 @@
 //! `validate`) ends with exactly one result record, also on bad input and on panic.
 
 use std::io::{self, Read, Write};
+use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use clap::Parser;
 use time::OffsetDateTime;
 
-use crate::cli::{Cli, Command, InputArgs, RunArgs, SimulatorArgs};
+use crate::auth::{Credential, Environment};
+use crate::cli::{Cli, CloudArg, Command, InputArgs, RunArgs, SimulatorArgs};
+use crate::graph::{
+    Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
+};
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
-use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem, StopSignal};
 use crate::manifest::{MANIFEST_JSON, Manifest};
+use crate::simulate::{Simulator, TenantFile};
+use crate::workflow::{self, Job, Progress};
 
 /// The log of the running job, so a panic can still end it with a result record.
 static ACTIVE_LOG: OnceLock<JobLog> = OnceLock::new();
@@ -173,17 +182,210 @@ fn validate(args: &InputArgs) -> i32 {
 
 fn run(args: &RunArgs) -> i32 {
     let log = start_log(&args.input);
+    log.set_result_file(args.result_file.clone());
     let request = match prepare(&args.input, &log) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    log.verbose(format!("inputs valid for {}", request.user.as_str()));
-    let result = JobResult::failed(JobError::new(
-        ErrorCode::Unexpected,
-        "this build validates the inputs only; it cannot contact Microsoft Graph yet, so nothing was changed",
-    ));
+    // The Graph URL is input too: refuse a bad one before any network.
+    let graph_url = match args
+        .graph_url
+        .as_deref()
+        .map(validate_graph_url)
+        .transpose()
+    {
+        Ok(url) => url,
+        Err(problem) => {
+            let mut error =
+                JobError::new(ErrorCode::InvalidInput, format!("--graph-url: {problem}"));
+            error.problems.push(Problem {
+                field: "--graph-url".into(),
+                problem,
+                allowed: Some("an https URL, or http for a loopback host".into()),
+            });
+            return finish(&log, JobResult::failed(error));
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return finish(
+                &log,
+                JobResult::failed(JobError::new(
+                    ErrorCode::Unexpected,
+                    format!("cannot start the async runtime: {e}"),
+                )),
+            );
+        }
+    };
+    let result = runtime.block_on(run_job(args, &request, graph_url, &log));
+    finish(&log, result)
+}
+
+fn finish(log: &JobLog, result: JobResult) -> i32 {
     log.finish(&result);
     result.exit_code()
+}
+
+/// Sets up the Graph endpoint and credential, then runs the workflow until it ends, a signal
+/// stops it, or the deadline passes; in each case with whatever was done so far.
+async fn run_job(
+    args: &RunArgs,
+    request: &TapRequest,
+    graph_url: Option<reqwest::Url>,
+    log: &JobLog,
+) -> JobResult {
+    let started = OffsetDateTime::now_utc();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.deadline);
+    let progress = Progress::default();
+    let stop = stop_signal();
+    tokio::pin!(stop);
+    let work = async {
+        let endpoint = match Endpoint::open(args, graph_url, log, deadline).await {
+            Ok(e) => e,
+            Err(e) => return JobResult::failed(e),
+        };
+        let job = Job {
+            request,
+            graph: &endpoint.graph,
+            http: &endpoint.http,
+            log,
+            what_if: args.what_if,
+            outbox: args.outbox.as_deref(),
+            started,
+            download_branding: args.simulate.is_none(),
+            progress: &progress,
+        };
+        let result = workflow::run(&job).await;
+        endpoint.close().await;
+        result
+    };
+    tokio::select! {
+        result = work => result,
+        signal = &mut stop => {
+            log.error(format!("Stopped by {}", signal.name()));
+            JobResult::stopped(signal, progress.partial_result())
+        }
+        () = tokio::time::sleep_until(deadline) => {
+            let mut result = JobResult::failed(JobError::new(
+                ErrorCode::Timeout,
+                format!("the job did not finish within its deadline of {} seconds", args.deadline),
+            ));
+            result.result = progress.partial_result();
+            log.error(result.error.as_ref().map(|e| e.message.clone()).unwrap_or_default());
+            result
+        }
+    }
+}
+
+/// Where Graph is and how to authenticate: the real service, a given URL, or a simulated
+/// tenant served in-process.
+struct Endpoint {
+    graph: GraphClient,
+    http: reqwest::Client,
+    simulator: Option<Simulator>,
+}
+
+impl Endpoint {
+    async fn open(
+        args: &RunArgs,
+        graph_url: Option<reqwest::Url>,
+        log: &JobLog,
+        deadline: tokio::time::Instant,
+    ) -> Result<Self, JobError> {
+        let cloud = match args.cloud {
+            CloudArg::Global => Cloud::Global,
+            CloudArg::Usgov => Cloud::UsGov,
+            CloudArg::UsgovDod => Cloud::UsGovDod,
+            CloudArg::China => Cloud::China,
+        };
+        let (env, base_url, simulator) = match &args.simulate {
+            Some(path) => {
+                let tenant = TenantFile::load(path).map_err(|e| {
+                    let mut error =
+                        JobError::new(ErrorCode::InvalidInput, format!("--simulate: {e}"));
+                    error.problems.push(Problem {
+                        field: "--simulate".into(),
+                        problem: e.to_string(),
+                        allowed: None,
+                    });
+                    error
+                })?;
+                let sim = Simulator::start(tenant, SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .map_err(|e| {
+                        JobError::new(
+                            ErrorCode::Unexpected,
+                            format!("cannot start the simulated tenant: {e}"),
+                        )
+                    })?;
+                log.output(format!("Running against a SIMULATED tenant at {} (not Microsoft Graph; no real tenant is changed)", sim.base_url()));
+                // Only the simulator's managed-identity endpoint: real credentials on this
+                // machine must never be sent to it, nor its tokens to the real service.
+                let env: Environment = sim
+                    .client_env()
+                    .into_iter()
+                    .filter(|(k, _)| k.starts_with("IDENTITY_"))
+                    .collect();
+                let url = reqwest::Url::parse(&sim.base_url())
+                    .map_err(|e| JobError::new(ErrorCode::Unexpected, e.to_string()))?;
+                (env, url, Some(sim))
+            }
+            None => (
+                Environment::capture(),
+                graph_url.unwrap_or_else(|| cloud.graph_url()),
+                None,
+            ),
+        };
+        let http = build_http_client(&HttpSettings::from_environment(&env))
+            .map_err(|e| JobError::new(ErrorCode::InvalidInput, e.to_string()))?;
+        let credential =
+            Credential::from_environment(&env, cloud, &http).map_err(|e| e.to_job_error())?;
+        log.verbose(format!("Credential: {}", credential.kind()));
+        log.verbose(format!("Microsoft Graph at {base_url}"));
+        // A token first: a credential problem is reported as such, before any Graph call.
+        credential
+            .token(false)
+            .await
+            .map_err(|e| e.to_job_error())?;
+        let graph = GraphClient::new(
+            GraphConfig::new(base_url, deadline),
+            http.clone(),
+            Arc::new(credential),
+            log.clone(),
+        );
+        Ok(Self {
+            graph,
+            http,
+            simulator,
+        })
+    }
+
+    async fn close(self) {
+        if let Some(sim) = self.simulator {
+            let _ = sim.shutdown().await;
+        }
+    }
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+async fn stop_signal() -> StopSignal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
+                _ = term.recv() => StopSignal::Terminate,
+            };
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    StopSignal::Interrupt
 }
 
 /// Serves a simulated tenant until Ctrl-C or SIGTERM. A bad tenant file is an input error.

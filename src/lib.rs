@@ -11,3 +11,4 @@ pub mod manifest;
 pub mod notify;
 pub mod secret;
 pub mod simulate;
+pub mod workflow;
