@@ -3,5 +3,6 @@
 mod common;
 mod graph_client;
 mod notify;
+mod run;
 mod simulator;
 mod validate;

@@ -145,3 +145,36 @@ impl Run {
         records
     }
 }
+
+/// Fails if `secret` appears anywhere in what a run printed.
+pub fn assert_absent(run: &Run, secret: &str, what: &str) {
+    assert!(!secret.is_empty());
+    assert!(
+        !run.stdout.contains(secret),
+        "{what} leaked to stdout:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains(secret),
+        "{what} leaked to stderr:\n{}",
+        run.stderr
+    );
+}
+
+/// The pass may appear in exactly two places: one Output line and the result record.
+pub fn assert_pass_only_where_allowed(run: &Run, pass: &str) {
+    let records = run.records();
+    let carrying: Vec<&Value> = records
+        .iter()
+        .filter(|r| r.to_string().contains(pass))
+        .collect();
+    assert_eq!(
+        carrying.len(),
+        2,
+        "the pass is in exactly two records:\n{}",
+        run.stdout
+    );
+    assert_eq!(carrying[0]["stream"], "Output", "{}", carrying[0]);
+    assert_eq!(carrying[1]["type"], "result");
+    assert!(!run.stderr.contains(pass), "the pass leaked to stderr");
+}
