@@ -304,7 +304,7 @@ impl GraphClient {
                 Some(asked) => (policy.server_wait(asked), "as Graph asked"),
                 None => (policy.backoff(failures), "backoff"),
             };
-            let reason = transient.error.to_string();
+            let reason = transient.error.summary();
             self.wait(call, wait, || {
                 format!(
                     "{reason}; retry {failures} of {} ({source})",

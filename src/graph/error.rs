@@ -153,6 +153,16 @@ impl GraphError {
             || (message.contains("policy") && message.contains("does not allow"))
     }
 
+    /// A short account for a retry line: the status and code when Graph answered, else what
+    /// happened to the connection.
+    pub(crate) fn summary(&self) -> String {
+        match (self.status, &self.code) {
+            (Some(status), Some(code)) => format!("HTTP {status} {code}"),
+            (Some(status), None) => format!("HTTP {status}"),
+            (None, _) => self.message.clone(),
+        }
+    }
+
     fn describe(&self) -> String {
         let mut text = format!("Graph failed while {}", self.call);
         if let Some(status) = self.status {

@@ -314,3 +314,26 @@ async fn a_new_user_is_looked_up_again_before_not_found() {
         Some("Request_ResourceNotFound")
     );
 }
+
+#[tokio::test]
+async fn each_retry_is_logged_with_its_reason_and_wait() {
+    let f = Fixture::new().await;
+    f.server.route(
+        "GET",
+        "/v1.0/users/",
+        vec![throttled("0.02"), Reply::json(200, user_json())],
+    );
+    f.client.get_user(&adele()).await.unwrap();
+    let log = f.log_text();
+    let retry = log
+        .lines()
+        .find(|l| l.contains("retry 1 of 4"))
+        .expect("a retry line");
+    let event: serde_json::Value = serde_json::from_str(retry).unwrap();
+    assert_eq!(event["stream"], "Verbose");
+    assert_eq!(
+        event["message"],
+        "Graph reading the user: HTTP 429 TooManyRequests; retry 1 of 4 (as Graph asked); waiting 0.020 s"
+    );
+    assert!(log.contains("Graph GET /v1.0/users/adele%40contoso.com -> 429 in "));
+}
