@@ -23,6 +23,9 @@ use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::simulate::{Simulator, TenantFile};
 use crate::workflow::{self, Job, Progress};
 
+/// How long a stop signal waits for a pass replacement already under way.
+const REPLACE_GRACE: Duration = Duration::from_secs(10);
+
 /// The log of the running job, so a panic can still end it with a result record.
 static ACTIVE_LOG: OnceLock<JobLog> = OnceLock::new();
 
@@ -242,7 +245,16 @@ async fn run_job(
     let started = OffsetDateTime::now_utc();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(args.deadline);
     let progress = Progress::default();
-    let stop = stop_signal();
+    let mut signals = match StopSignals::listen() {
+        Ok(s) => s,
+        Err(e) => {
+            return JobResult::failed(JobError::new(
+                ErrorCode::Unexpected,
+                format!("cannot listen for stop signals: {e}"),
+            ));
+        }
+    };
+    let stop = signals.next();
     tokio::pin!(stop);
     let work = async {
         let endpoint = match Endpoint::open(args, graph_url, log, deadline).await {
@@ -264,9 +276,18 @@ async fn run_job(
         endpoint.close().await;
         result
     };
+    tokio::pin!(work);
     tokio::select! {
-        result = work => result,
+        result = &mut work => result,
         signal = &mut stop => {
+            if progress.is_replacing() {
+                // Stopping between delete and create would leave the user without a pass, or
+                // lose the value of one Graph is making.
+                log.warning(format!("{} arrived while the pass was being replaced; finishing that first (at most {} seconds)", signal.name(), REPLACE_GRACE.as_secs()));
+                if let Ok(result) = tokio::time::timeout(REPLACE_GRACE, &mut work).await {
+                    return result;
+                }
+            }
             log.error(format!("Stopped by {}", signal.name()));
             JobResult::stopped(signal, progress.partial_result())
         }
@@ -372,20 +393,44 @@ impl Endpoint {
     }
 }
 
-/// Resolves when SIGINT or SIGTERM arrives.
-async fn stop_signal() -> StopSignal {
+/// SIGINT and SIGTERM listeners, registered before the job starts so that no signal in
+/// between can end the process without a result record.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            return tokio::select! {
-                _ = tokio::signal::ctrl_c() => StopSignal::Interrupt,
-                _ = term.recv() => StopSignal::Terminate,
-            };
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// Resolves when SIGINT or SIGTERM arrives.
+    async fn next(&mut self) -> StopSignal {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => StopSignal::Interrupt,
+                _ = self.terminate.recv() => StopSignal::Terminate,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            StopSignal::Interrupt
         }
     }
-    let _ = tokio::signal::ctrl_c().await;
-    StopSignal::Interrupt
 }
 
 /// Serves a simulated tenant until Ctrl-C or SIGTERM. A bad tenant file is an input error.

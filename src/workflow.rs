@@ -50,6 +50,9 @@ pub struct Progress(Mutex<ProgressState>);
 #[derive(Default)]
 struct ProgressState {
     user: Option<GraphUser>,
+    /// Between the first delete and the create's answer: stopping now would leave the user
+    /// without a pass, or lose one Graph is making.
+    replacing: bool,
     removed: u32,
     created: Option<CreatedPass>,
     notification: Option<NotificationOutcome>,
@@ -58,6 +61,11 @@ struct ProgressState {
 impl Progress {
     fn update(&self, f: impl FnOnce(&mut ProgressState)) {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    /// Whether the old pass is being replaced (deleted and the new one created).
+    pub fn is_replacing(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).replacing
     }
 
     /// The result so far: the created pass if there is one, else what was removed.
@@ -135,6 +143,7 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         return Ok(what_if(job, &plan).await);
     }
 
+    job.progress.update(|s| s.replacing = true);
     for pass in &plan.existing {
         job.log.output(format!(
             "Removing the existing Temporary Access Pass (created {})",
@@ -149,7 +158,9 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         job.progress.update(|s| s.removed += 1);
     }
 
-    let created = create(job, &plan).await?;
+    let created = create(job, &plan).await;
+    job.progress.update(|s| s.replacing = false);
+    let created = created?;
     job.progress.update(|s| s.created = Some(created.clone()));
     // The pass goes out the moment it exists, before anything else can fail or be killed.
     job.log.output(format!(

@@ -283,8 +283,12 @@ impl GraphClient {
                                 error: from_response(GraphErrorKind::Throttled),
                                 retry_after: retry_after(&headers),
                             },
+                            // A gateway timeout may hide work the backend finished: repeating a
+                            // create or a sendMail could do it twice, so the caller reconciles.
+                            504 if request.method == Method::POST => {
+                                return Err(from_response(GraphErrorKind::Ambiguous));
+                            }
                             503 | 504 => {
-                                // A gateway timeout may hide work the backend finished.
                                 earlier_try_unclear |= status == StatusCode::GATEWAY_TIMEOUT;
                                 Transient {
                                     error: from_response(GraphErrorKind::Unavailable),
