@@ -209,11 +209,7 @@ fn run(args: &RunArgs) -> i32 {
             return finish(&log, JobResult::failed(error));
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             return finish(
@@ -433,6 +429,15 @@ impl StopSignals {
     }
 }
 
+/// The async runtime of `run` and `simulator`: two workers are plenty for a few concurrent
+/// requests, and start faster than one per core.
+fn runtime() -> io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Serves a simulated tenant until Ctrl-C or SIGTERM. A bad tenant file is an input error.
 fn simulator(args: &SimulatorArgs) -> i32 {
     let tenant = match crate::simulate::TenantFile::load(&args.tenant) {
@@ -442,11 +447,7 @@ fn simulator(args: &SimulatorArgs) -> i32 {
             return 2;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tap-runbook: cannot start the async runtime: {e}");

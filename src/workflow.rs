@@ -72,12 +72,10 @@ impl Progress {
     pub fn partial_result(&self) -> Option<Value> {
         let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let user = state.user.as_ref()?;
-        let notification = state.notification.clone().unwrap_or(NotificationOutcome {
-            requested: false,
-            sent: false,
-            recipient: None,
-            language: None,
-        });
+        let notification = state
+            .notification
+            .clone()
+            .unwrap_or(NotificationOutcome::not_requested());
         match &state.created {
             Some(created) => {
                 serde_json::to_value(outcome(user, created, state.removed, notification)).ok()
@@ -195,12 +193,7 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         )
         .await
     } else {
-        NotificationOutcome {
-            requested: false,
-            sent: false,
-            recipient: None,
-            language: None,
-        }
+        NotificationOutcome::not_requested()
     };
     job.progress
         .update(|s| s.notification = Some(notification.clone()));
@@ -427,12 +420,7 @@ async fn what_if(job: &Job<'_>, plan: &Plan) -> JobResult {
         )
         .await
     } else {
-        NotificationOutcome {
-            requested: false,
-            sent: false,
-            recipient: None,
-            language: None,
-        }
+        NotificationOutcome::not_requested()
     };
     JobResult::completed(json!({
         "whatIf": true,

@@ -107,6 +107,18 @@ pub struct NotificationOutcome {
     pub language: Option<String>,
 }
 
+impl NotificationOutcome {
+    /// No notification was asked for.
+    pub fn not_requested() -> Self {
+        Self {
+            requested: false,
+            sent: false,
+            recipient: None,
+            language: None,
+        }
+    }
+}
+
 /// The `result` member of a job that created a pass (or, with `--what-if`, planned one).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
