@@ -143,6 +143,63 @@ class Simulator:
 # ----------------------------------------------------------------------------- 1 + 3: run
 
 
+def _iso_to_epoch(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+GRAPH_LINE = re.compile(r"^Graph (GET|POST|DELETE|PATCH) (\S+) -> (\d+) in (\d+) ms")
+
+# Phase boundaries, found in the NDJSON log (best effort: message wording may change).
+PHASES = [
+    ("spawn → credential chosen (process start, input checks)",
+     lambda m: m.startswith("Credential:")),
+    ("→ job started (HTTP client set-up + token round trip)",
+     lambda m: m.startswith("Creating a Temporary Access Pass")),
+    ("→ preflight done (3 GETs in parallel)", None),  # the third Graph GET line
+    ("→ existing pass deleted", lambda m: GRAPH_LINE.match(m) and " DELETE " in m),
+    ("→ pass created", lambda m: GRAPH_LINE.match(m) and m.startswith("Graph POST")
+     and "temporaryAccessPassMethods" in m),
+    ("→ mail sent (render + sendMail round trip)",
+     lambda m: GRAPH_LINE.match(m) and "/sendMail" in m),
+]
+
+
+def phase_breakdown(t_spawn, t_exit, out):
+    """Milliseconds per phase of one run from its NDJSON timestamps (1 ms resolution), or None."""
+    try:
+        recs = [json.loads(l) for l in out.splitlines() if l.strip()]
+    except ValueError:
+        return None
+    marks, gets, graph_ms = [], 0, {}
+    idx = 0
+    for r in recs:
+        m = r.get("message") or ""
+        g = GRAPH_LINE.match(m)
+        if g:
+            key = g.group(1) + (" sendMail" if "/sendMail" in m else
+                                " temporaryAccessPassMethods" if "temporaryAccessPassMethods" in m
+                                else " user" if "/users/" in m else " policy")
+            graph_ms.setdefault(key, []).append(int(g.group(4)))
+        if idx >= len(PHASES):
+            continue
+        label, pred = PHASES[idx]
+        if pred is None:
+            if g and g.group(1) == "GET":
+                gets += 1
+                if gets == 3:
+                    marks.append(_iso_to_epoch(r["time"]))
+                    idx += 1
+            continue
+        if pred(m):
+            marks.append(_iso_to_epoch(r["time"]))
+            idx += 1
+    if len(marks) != len(PHASES):
+        return None
+    bounds = [t_spawn] + marks + [t_exit]
+    phases = [(1000.0 * (b - a)) for a, b in zip(bounds, bounds[1:])]
+    return phases, graph_ms
+
+
 def bench_run(binary, tenant, runs, warmups, inv_path):
     argv = [binary, "run", "--format", "ndjson", "--invocation", inv_path]
     with Simulator(binary, tenant) as sim:
@@ -151,11 +208,15 @@ def bench_run(binary, tenant, runs, warmups, inv_path):
             _, rc, _, out = spawn_wait(argv, env)
             if rc != 0:
                 raise RuntimeError(f"warm-up run failed (exit {rc}): {out[-600:]!r}")
-        walls, rss, failures = [], [], 0
+        walls, rss, failures, breakdowns = [], [], 0, []
         sequence = None
         for i in range(runs):
             before = len(sim.requests()) if i == 0 else None
+            t_spawn = time.time()
             wall, rc, maxrss, out = spawn_wait(argv, env)
+            b = phase_breakdown(t_spawn, time.time(), out)
+            if b:
+                breakdowns.append(b)
             if i == 0:
                 sequence = sim.requests()[before:]
             last = out.strip().splitlines()[-1] if out.strip() else b"{}"
@@ -164,7 +225,64 @@ def bench_run(binary, tenant, runs, warmups, inv_path):
                 failures += 1
             walls.append(wall * 1000.0)
             rss.append(maxrss)
-    return {"walls": walls, "rss": rss, "failures": failures, "sequence": sequence}
+    return {"walls": walls, "rss": rss, "failures": failures, "sequence": sequence,
+            "breakdowns": breakdowns}
+
+
+def read_hwm_kib(pid):
+    """VmHWM (peak RSS of the process's current address space, i.e. since exec) in KiB."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def bench_memory(binary, tenant, runs, inv_path):
+    """Peak RSS of `run` jobs, measured two ways.
+
+    - VmHWM sampled from /proc/PID/status every ~1 ms while the job runs. VmHWM is a
+      high-water mark of the binary's own address space, so the last sample before exit
+      is its peak (minus anything allocated in the final millisecond).
+    - os.wait4 ru_maxrss: exact for the child, but on Linux exec() carries the forking
+      parent's high-water mark into it, so with Python as the parent it is an upper
+      bound (see baseline_rss)."""
+    argv = [binary, "run", "--format", "ndjson", "--invocation", inv_path]
+    hwm, maxrss = [], []
+    with Simulator(binary, tenant) as sim:
+        env = sim.run_env()
+        for _ in range(runs):
+            p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            peak = 0
+            while True:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+                if pid:
+                    break
+                v = read_hwm_kib(p.pid)
+                if v:
+                    peak = max(peak, v)
+                time.sleep(0.001)
+            p.returncode = os.waitstatus_to_exitcode(status)
+            if p.returncode != 0:
+                raise RuntimeError(f"memory run exited {p.returncode}")
+            hwm.append(peak)
+            maxrss.append(ru.ru_maxrss)
+        gnu_time = None
+        if os.path.exists("/usr/bin/time"):
+            # cross-check: GNU time forks the job from its own small process
+            r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+            if r.returncode == 0:
+                try:
+                    gnu_time = int(r.stderr.strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    pass
+    return {"hwm": hwm, "maxrss": maxrss, "gnu_time": gnu_time}
 
 
 def baseline_rss():
@@ -333,7 +451,8 @@ def main():
                                 a.startup_runs)
         log(f"[2/4] spawn -> first request x{a.startup_runs}")
         first = bench_first_request(binary, inv_path, a.startup_runs)
-        log("[3/4] peak memory baseline")
+        log("[3/4] peak memory")
+        mem = bench_memory(binary, LATENCY_TENANT, 10, inv_path)
         rss_floor = baseline_rss()
 
     size = os.path.getsize(binary)
@@ -341,9 +460,9 @@ def main():
     lat_med = statistics.median(lat["walls"])
     ratio = lat_med / FLOOR_MS
     first_med = statistics.median(first["request"])
-    rss_all = lat["rss"] + zero["rss"]
-    rss_max_kib = max(rss_all)
-    rss_mb = rss_max_kib / 1024.0
+    rss_all = lat["rss"] + zero["rss"] + mem["maxrss"]
+    hwm_mb = max(mem["hwm"]) / 1024.0
+    rss_mb = max(rss_all) / 1024.0
     size_mb = size / (1024.0 * 1024.0)
     total_failures = lat["failures"] + zero["failures"]
 
@@ -384,11 +503,21 @@ def main():
              f"{fmt_ms(first_med)} (min {fmt_ms(min(first['request']))}, "
              f"p90 {fmt_ms(pct(first['request'], 90))}; TCP accept {fmt_ms(statistics.median(first['accept']))}) "
              f"| {pf(first_med < 20)} |")
-    L.append(f"| `run`: peak RSS (max over {len(rss_all)} jobs, `wait4` ru_maxrss) | < 30 MB | "
-             f"{rss_mb:.1f} MiB (median {statistics.median(rss_all) / 1024.0:.1f} MiB; "
-             f"method floor {rss_floor / 1024.0:.1f} MiB) | {pf(rss_mb < 30)} |")
+    gt = (f"; GNU `time` %M {mem['gnu_time'] / 1024.0:.1f} MiB" if mem["gnu_time"] else "")
+    L.append(f"| `run`: peak RSS (max VmHWM over {len(mem['hwm'])} jobs, latencyMs 50) | < 30 MB | "
+             f"{hwm_mb:.1f} MiB (median {statistics.median(mem['hwm']) / 1024.0:.1f} MiB{gt}) "
+             f"| {pf(hwm_mb < 30)} |")
+    L.append(f"| `run`: `wait4` ru_maxrss, max over {len(rss_all)} jobs (upper bound, see note) "
+             f"| < 30 MB | {rss_mb:.1f} MiB (a trivial `/bin/true` child reports "
+             f"{rss_floor / 1024.0:.1f} MiB the same way) | {pf(rss_mb < 30)} |")
     L.append(f"| release binary size | < 20 MB | {size_mb:.1f} MiB ({size / 1e6:.1f} MB) | "
              f"{pf(size_mb < 20)} |")
+    L.append("")
+    L.append("Note on memory: on Linux, `exec` folds the spawning process's own peak RSS into the "
+             "child's `ru_maxrss`, so `wait4` from this (Python) benchmark cannot report less than "
+             "the benchmark's own footprint; the `/bin/true` figure shows that floor. The VmHWM "
+             "row (the binary's own address space, sampled from `/proc/PID/status`) is the "
+             "figure that counts.")
     L.append("")
     L.append("Not measured here: the design's \"≥ 10× faster than a Python Microsoft Graph SDK "
              "script\" comparison (it needs the msgraph SDK, which this benchmark does not install).")
@@ -404,6 +533,27 @@ def main():
     for i, r in enumerate(lat["sequence"], 1):
         L.append(f"| {i} | {r.get('method')} | `{r.get('path')}` | {r.get('status')} |")
     L.append("")
+    if lat["breakdowns"]:
+        n = len(lat["breakdowns"])
+        L.append("## Where the time goes (latencyMs 50)")
+        L.append("")
+        L.append(f"Median over {n} runs, from the NDJSON log timestamps (1 ms resolution; the "
+                 "first boundary is the benchmark's spawn time, the last the process exit).")
+        L.append("")
+        L.append("| phase | median ms |")
+        L.append("|---|---|")
+        labels = [p[0] for p in PHASES] + ["→ process exit"]
+        for k, label in enumerate(labels):
+            L.append(f"| {label} | {statistics.median(b[0][k] for b in lat['breakdowns']):.1f} |")
+        L.append("")
+        calls = {}
+        for _, g in lat["breakdowns"]:
+            for key, v in g.items():
+                calls.setdefault(key, []).extend(v)
+        L.append("Graph calls as timed by the binary itself (`Graph … in N ms` log lines), median: "
+                 + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in sorted(calls.items()))
+                 + ".")
+        L.append("")
     L.append("## Per-run wall times (ms)")
     L.append("")
     L.append("- latencyMs 50: " + ", ".join(f"{v:.1f}" for v in lat["walls"]))

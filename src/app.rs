@@ -18,8 +18,9 @@ use crate::graph::{
     Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
-use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem, StopSignal};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem};
 use crate::manifest::{MANIFEST_JSON, Manifest};
+use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
 use crate::workflow::{self, Job, Progress};
 
@@ -385,46 +386,6 @@ impl Endpoint {
     async fn close(self) {
         if let Some(sim) = self.simulator {
             let _ = sim.shutdown().await;
-        }
-    }
-}
-
-/// SIGINT and SIGTERM listeners, registered before the job starts so that no signal in
-/// between can end the process without a result record.
-struct StopSignals {
-    #[cfg(unix)]
-    terminate: tokio::signal::unix::Signal,
-    #[cfg(unix)]
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn listen() -> io::Result<Self> {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            Ok(Self {
-                terminate: signal(SignalKind::terminate())?,
-                interrupt: signal(SignalKind::interrupt())?,
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Self {})
-    }
-
-    /// Resolves when SIGINT or SIGTERM arrives.
-    async fn next(&mut self) -> StopSignal {
-        #[cfg(unix)]
-        {
-            tokio::select! {
-                _ = self.interrupt.recv() => StopSignal::Interrupt,
-                _ = self.terminate.recv() => StopSignal::Terminate,
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            StopSignal::Interrupt
         }
     }
 }

@@ -10,5 +10,6 @@ pub mod job;
 pub mod manifest;
 pub mod notify;
 pub mod secret;
+pub mod signals;
 pub mod simulate;
 pub mod workflow;

@@ -288,3 +288,73 @@ fn run_refuses_bad_input_before_anything_else() {
     assert_eq!(run.code, 2);
     assert_eq!(run.problem_fields(), ["parameters.CallerName"]);
 }
+
+#[test]
+fn simulator_prints_its_environment_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
+        .env_clear()
+        .args([
+            "simulator",
+            "--tenant",
+            fixture("tenant.json").to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exports = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(export) = line.strip_prefix("export ") {
+            exports.push(export.split('=').next().unwrap().to_owned());
+            if export.starts_with("TAP_RUNBOOK_GRAPH_URL=http://127.0.0.1:") {
+                break;
+            }
+        }
+    }
+    assert!(
+        exports.contains(&"IDENTITY_ENDPOINT".to_owned())
+            && exports.contains(&"IDENTITY_HEADER".to_owned()),
+        "{exports:?}"
+    );
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
+fn simulator_refuses_a_bad_tenant_file_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tenant.json");
+    let mut tenant: Value =
+        serde_json::from_str(&fs::read_to_string(fixture("tenant.json")).unwrap()).unwrap();
+    tenant["users"][0]["mailbox"] = Value::from("yes");
+    fs::write(&path, tenant.to_string()).unwrap();
+    let run = Test::new()
+        .args(["simulator", "--tenant", path.to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("users[0].mailbox"), "{}", run.stderr);
+}
+
+#[test]
+fn simulator_refuses_a_non_loopback_address() {
+    let run = Test::new()
+        .args([
+            "simulator",
+            "--tenant",
+            fixture("tenant.json").to_str().unwrap(),
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .run();
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("loopback"), "{}", run.stderr);
+}

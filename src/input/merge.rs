@@ -333,3 +333,77 @@ fn same_value(spec: &ParameterSpec, a: &ParamValue, b: &ParamValue) -> bool {
         _ => a == b,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::customization;
+    use serde_json::json;
+
+    fn merged(inv: Value, cust: Value) -> (ResolvedParameters, MergeReport) {
+        let (invocation, problems) = crate::input::invocation::load(inv.to_string().as_bytes());
+        assert!(problems.is_empty());
+        let tenant = customization::from_value(cust).unwrap();
+        merge(&invocation, &tenant, OffsetDateTime::now_utc())
+    }
+
+    #[test]
+    fn each_layer_overrides_the_one_below() {
+        let base = json!({ "UserName": "a@contoso.com", "CallerName": "op" });
+        let settings =
+            json!({ "Settings": { "RJReport": { "ServiceDesk_DisplayName": "From setting" } } });
+        let with_default = json!({
+            "Settings": { "RJReport": { "ServiceDesk_DisplayName": "From setting" } },
+            "Runbooks": { "rjgit-user_security_create-temporary-access-pass": {
+                "Parameters": { "ServiceDeskDisplayName": { "Default": "From customization" } } } }
+        });
+        let mut given = base.clone();
+        given["ServiceDeskDisplayName"] = json!("From invocation");
+
+        let layers = [
+            (base.clone(), json!({}), "", Source::Default),
+            (
+                base.clone(),
+                settings,
+                "From setting",
+                Source::Setting("RJReport.ServiceDesk_DisplayName".into()),
+            ),
+            (
+                base,
+                with_default.clone(),
+                "From customization",
+                Source::Customization,
+            ),
+            (given, with_default, "From invocation", Source::Invocation),
+        ];
+        for (inv, cust, value, source) in layers {
+            let (params, report) = merged(inv, cust);
+            assert!(report.problems.is_empty(), "{:?}", report.problems);
+            let p = params.get("ServiceDeskDisplayName").unwrap();
+            assert_eq!((p.value.as_str().unwrap(), &p.source), (value, &source));
+        }
+    }
+
+    #[test]
+    fn read_only_allows_the_configured_value_in_any_case() {
+        let cust = json!({
+            "Settings": { "RJReport": { "EmailSender": "it-service@contoso.com" } },
+            "Runbooks": { "rjgit-user_security_create-temporary-access-pass": { "Parameters": { "EmailFrom": { "ReadOnly": true } } } }
+        });
+        let same = json!({ "UserName": "a@contoso.com", "CallerName": "op", "EmailFrom": "IT-Service@contoso.com" });
+        assert!(merged(same, cust.clone()).1.problems.is_empty());
+        let other = json!({ "UserName": "a@contoso.com", "CallerName": "op", "EmailFrom": "ceo@contoso.com" });
+        let problems = merged(other, cust).1.problems;
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].problem.contains("read-only"));
+    }
+
+    #[test]
+    fn an_invalid_colour_is_a_warning_and_falls_back() {
+        let inv = json!({ "UserName": "a@contoso.com", "CallerName": "op", "BrandingAccentColor": "blue" });
+        let (params, report) = merged(inv, json!({}));
+        assert!(report.problems.is_empty());
+        assert_eq!(report.warnings.len(), 1);
+        assert_eq!(params.text("BrandingAccentColor"), None);
+    }
+}

@@ -1,5 +1,6 @@
 //! Starting, inspecting and stopping a simulated tenant.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -15,6 +16,7 @@ use super::records::{OutboxEntry, RecordedRequest};
 use super::routes;
 use super::state::{SimulatorState, lock};
 use super::tenant_file::{FaultSpec, TenantFile};
+use crate::signals::StopSignals;
 
 /// A simulated tenant serving on a loopback port of the current tokio runtime. Dropping it
 /// stops the server; [`Simulator::shutdown`] also waits for it.
@@ -172,32 +174,15 @@ fn shell_quote(value: &str) -> String {
 }
 
 /// Serves `tenant` on `listen` until Ctrl-C or SIGTERM, after printing [`banner`] to stdout.
+/// The signals are listened for before the banner appears, so a client that stops the
+/// simulator as soon as it has read the banner still gets a clean shutdown.
 pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(), SimulatorError> {
+    let mut signals = StopSignals::listen().map_err(SimulatorError::Serve)?;
     let simulator = Simulator::start(tenant, listen).await?;
     print!("{}", banner(&simulator));
-    wait_for_stop_signal().await;
+    let _ = std::io::stdout().flush();
+    signals.next().await;
     simulator.shutdown().await
-}
-
-#[cfg(unix)]
-async fn wait_for_stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_stop_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[cfg(test)]
