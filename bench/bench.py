@@ -477,6 +477,12 @@ def main():
     L.append(f"- Date: {now}")
     L.append(f"- Machine: {ncpu} CPUs (nproc), {model}; {platform.system()} {platform.release()}; "
              f"Python {platform.python_version()}")
+    try:
+        with open("/proc/loadavg") as f:
+            L.append(f"- Load average at the end (1/5/15 min): {' '.join(f.read().split()[:3])} "
+                     "(other work on the machine inflates every figure)")
+    except OSError:
+        pass
     L.append(f"- Binary: `{binary}` ({size:,} bytes)")
     L.append(f"- Runs: {a.runs} measured `run` jobs per tenant after {a.warmups} warm-ups; "
              f"{a.startup_runs} runs for each start-up figure. Wall time is "
