@@ -252,6 +252,10 @@ async fn preflight(job: &Job<'_>) -> Result<Plan, JobError> {
         Err(e) if e.is_permission_denied() => job.log.verbose(
             "The Temporary Access Pass policy is not readable (Policy.Read.AuthenticationMethod is not granted); Graph will enforce it when the pass is created",
         ),
+        // Any other refusal of this optional read: Graph still enforces the policy on create.
+        Err(e) if e.kind == GraphErrorKind::Rejected => job.log.warning(format!(
+            "The Temporary Access Pass policy could not be read ({e}); continuing, and Graph will enforce it when the pass is created"
+        )),
         Err(e) => return Err(e.to_job_error()),
     }
 

@@ -655,3 +655,18 @@ async fn what_if_renders_the_notification_into_the_outbox_without_sending() {
     assert_eq!(run.result()["result"]["notification"]["language"], "nl");
     assert!(outbox.path().join("1.html").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_refusal_of_the_policy_read_is_a_warning() {
+    let sim = tenant(|t| {
+        t["faults"] = json!([{ "method": "GET", "path": "/v1.0/policies/**", "status": 400, "code": "BadRequest", "times": 1 }]);
+    })
+    .await;
+    let run = run(&sim, invocation(ADELE, json!({})), &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.result()["warnings"]
+            .to_string()
+            .contains("policy could not be read")
+    );
+}

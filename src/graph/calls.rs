@@ -7,7 +7,8 @@ use serde_json::Value;
 use super::client::{Expect, GraphClient, GraphRequest, OnNotFound};
 use super::error::{GraphCall, GraphError, GraphErrorKind};
 use super::model::{
-    Collection, CreatePass, CreatedPass, GraphUser, TapMethod, TapPolicy, USER_QUERY,
+    Collection, CreatePass, CreatedPass, CreatedPassBody, GraphUser, TapMethod, TapPolicy,
+    USER_QUERY,
 };
 use super::path::{UserRef, encode_segment};
 
@@ -70,7 +71,8 @@ impl GraphClient {
             &body,
             Expect::Json,
         );
-        self.send_for(&request).await
+        let created: CreatedPassBody = self.send_for(&request).await?;
+        Ok(created.into_created(pass))
     }
 
     /// Sends `message` (a sendMail request body) as `sender`. Never repeated after a try

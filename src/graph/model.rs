@@ -87,13 +87,11 @@ pub struct CreatePass {
 }
 
 /// The pass Graph created, with its value: the only time Graph returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedPass {
     /// The pass itself.
-    #[serde(deserialize_with = "secret")]
     pub temporary_access_pass: Secret,
-    /// The method id.
+    /// The method id (empty if Graph left it out).
     pub id: String,
     /// When it becomes usable (RFC 3339).
     pub start_date_time: Option<String>,
@@ -110,6 +108,43 @@ pub struct CreatedPass {
     pub created_date_time: Option<String>,
 }
 
+/// The 201 body as it comes. Only the pass is required: an answer that carries the pass must
+/// never be thrown away for a missing detail, since the value cannot be fetched again.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CreatedPassBody {
+    #[serde(deserialize_with = "secret")]
+    temporary_access_pass: Secret,
+    #[serde(default)]
+    id: String,
+    start_date_time: Option<String>,
+    lifetime_in_minutes: Option<u32>,
+    is_usable_once: Option<bool>,
+    is_usable: Option<bool>,
+    method_usability_reason: Option<String>,
+    created_date_time: Option<String>,
+}
+
+impl CreatedPassBody {
+    /// The created pass, with what was asked for where the answer is silent.
+    pub(crate) fn into_created(self, asked: &CreatePass) -> CreatedPass {
+        CreatedPass {
+            temporary_access_pass: self.temporary_access_pass,
+            id: self.id,
+            start_date_time: self
+                .start_date_time
+                .or_else(|| asked.start_date_time.clone()),
+            lifetime_in_minutes: self
+                .lifetime_in_minutes
+                .unwrap_or(asked.lifetime_in_minutes),
+            is_usable_once: self.is_usable_once.unwrap_or(asked.is_usable_once),
+            is_usable: self.is_usable,
+            method_usability_reason: self.method_usability_reason,
+            created_date_time: self.created_date_time,
+        }
+    }
+}
+
 fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
     String::deserialize(d).map(Secret::new)
 }
@@ -118,4 +153,43 @@ fn secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret, D::Error> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Collection<T> {
     pub value: Vec<T>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_pass_is_kept_even_when_details_are_missing() {
+        let asked = CreatePass {
+            lifetime_in_minutes: 90,
+            is_usable_once: true,
+            start_date_time: None,
+        };
+        let body: CreatedPassBody =
+            serde_json::from_str(r#"{"temporaryAccessPass":"Xy7!abcd"}"#).unwrap();
+        let created = body.into_created(&asked);
+        assert_eq!(created.temporary_access_pass.expose(), "Xy7!abcd");
+        assert_eq!(
+            (created.lifetime_in_minutes, created.is_usable_once),
+            (90, true)
+        );
+        let full: CreatedPassBody = serde_json::from_str(
+            r#"{"temporaryAccessPass":"p","id":"m1","lifetimeInMinutes":60,"isUsableOnce":false}"#,
+        )
+        .unwrap();
+        let created = full.into_created(&asked);
+        assert_eq!(
+            (
+                created.id.as_str(),
+                created.lifetime_in_minutes,
+                created.is_usable_once
+            ),
+            ("m1", 60, false)
+        );
+        assert!(
+            serde_json::from_str::<CreatedPassBody>(r#"{"id":"m1"}"#).is_err(),
+            "no pass, no success"
+        );
+    }
 }
