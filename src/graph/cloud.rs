@@ -78,7 +78,18 @@ pub fn validate_graph_url(text: &str) -> Result<Url, String> {
     if url.host().is_none() {
         return Err("has no host".into());
     }
-    Ok(url)
+    Ok(without_version(url))
+}
+
+/// The base without a trailing `/v1.0`: people often paste Graph's versioned root, and the
+/// client adds the version itself.
+fn without_version(mut url: Url) -> Url {
+    let path = url.path().trim_end_matches('/');
+    if let Some(base) = path.strip_suffix("/v1.0") {
+        let base = base.to_owned();
+        url.set_path(&base);
+    }
+    url
 }
 
 /// Whether the URL's host is this machine, so a plaintext token never leaves it.
@@ -97,6 +108,14 @@ fn is_loopback(url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_versioned_base_is_accepted() {
+        let url = validate_graph_url("http://127.0.0.1:8080/v1.0/").unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
+        let url = validate_graph_url("https://graph.example.net/proxy/v1.0").unwrap();
+        assert_eq!(url.as_str(), "https://graph.example.net/proxy");
+    }
 
     #[test]
     fn each_cloud_has_its_hosts_and_scope() {
