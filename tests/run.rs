@@ -4,7 +4,10 @@
 use serde_json::{Value, json};
 use tap_runbook::simulate::{Simulator, TenantFile};
 
-use crate::common::{Run, Test, assert_absent, assert_pass_only_where_allowed, fixture};
+use crate::common::{
+    Run, Test, assert_absent, assert_no_leak, assert_pass_only_where_allowed, fixture,
+    is_secret_variable,
+};
 
 const ADELE: &str = "adele.vance@contoso.com";
 
@@ -568,6 +571,7 @@ async fn kill_when(
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         child
@@ -592,7 +596,19 @@ async fn kill_when(
             .unwrap();
         assert!(status.success());
         seen.extend(lines.map(Result::unwrap));
-        (child.wait().unwrap(), seen)
+        let status = child.wait().unwrap();
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: seen.join("\n"),
+            stderr: String::new(),
+        };
+        let secrets: Vec<String> = env
+            .iter()
+            .filter(|(k, _)| is_secret_variable(k))
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert_no_leak(&run, &secrets);
+        (status, seen)
     })
     .await
     .unwrap()

@@ -68,11 +68,55 @@ impl Test {
         }
         cmd.write_stdin(self.stdin.unwrap_or_default());
         let out = cmd.output().expect("the binary runs");
-        Run {
+        let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        };
+        let secrets: Vec<String> = self
+            .env
+            .iter()
+            .filter(|(k, _)| is_secret_variable(k))
+            .map(|(_, v)| v.clone())
+            .collect();
+        assert_no_leak(&run, &secrets);
+        run
+    }
+}
+
+/// Environment variables whose values are credentials.
+pub fn is_secret_variable(name: &str) -> bool {
+    matches!(
+        name,
+        "IDENTITY_HEADER" | "MSI_SECRET" | "AZURE_CLIENT_SECRET"
+    )
+}
+
+/// The one leak checker every run of the binary goes through: no credential from the
+/// environment, no bearer token, and the pass only in the Output line after creation and the
+/// result record.
+pub fn assert_no_leak(run: &Run, secrets: &[String]) {
+    for secret in secrets.iter().filter(|s| !s.is_empty()) {
+        assert_absent(run, secret, "a credential from the environment");
+    }
+    for text in [&run.stdout, &run.stderr] {
+        assert!(
+            !text.contains("Bearer "),
+            "a bearer token reached the output:\n{text}"
+        );
+        assert!(
+            !text.contains("access_token"),
+            "a token response reached the output:\n{text}"
+        );
+    }
+    let Some(last) = run.stdout.lines().last() else {
+        return;
+    };
+    let Ok(record) = serde_json::from_str::<Value>(last) else {
+        return;
+    };
+    if let Some(pass) = record["result"]["temporaryAccessPass"].as_str() {
+        assert_pass_only_where_allowed(run, pass);
     }
 }
 
