@@ -191,6 +191,14 @@ fn run(args: &RunArgs) -> i32 {
         Ok(r) => r,
         Err(code) => return code,
     };
+    let m = Manifest::get();
+    log.verbose(format!(
+        "{} {} started by {}",
+        m.name, m.version, request.caller_name
+    ));
+    for p in &request.parameters.0 {
+        log.verbose(format!("Parameter {} = {} ({})", p.name, p.value, p.source));
+    }
     // The Graph URL is input too: refuse a bad one before any network.
     let graph_url = match args
         .graph_url
