@@ -397,7 +397,7 @@ async fn observe(case: Case) -> Observed {
     let deletes = answered(Call::Delete);
     if case.call.step() < Call::Delete.step() && status == "Failed" && (deletes > 0 || !old_kept) {
         broken.push(format!(
-            "failed before the replacement, yet {deletes} DELETE(s) were sent"
+            "failed before the replacement, yet {deletes} DELETE(s) were sent; old pass kept: {old_kept}"
         ));
     }
     // Passes an unanswered create made, deleted before creating again.
@@ -577,13 +577,13 @@ fn readme_section() -> String {
         "managed-identity token (`GET /msi/token`), the user, the pass policy and the user's",
         "passes (read at once), deleting the old pass, creating the new one and `sendMail`.",
         "*once*: only the first request of the call fails; *always*: every one does (the",
-        "persistent 503 and 504 carry `Retry-After: 0.05`). *tries*: requests of the call that",
-        "the tenant answered. *delay past the deadline*: the call would answer after 20 s and the",
-        "job runs with `--deadline 3`. *old pass kept/removed*: whether the user's existing pass",
-        "survived a failed job; *orphan removed*: a pass made by an unanswered create was deleted",
-        "before creating again; *new pass reported*: the failed job's result still carries the",
-        "pass it created. No case leaves a pass that the result does not carry unless its cell",
-        "says so.",
+        "persistent 503 and 504 carry `Retry-After: 0.05`). *tries*: requests of the call the",
+        "tenant served. *delay past the deadline*: the call would answer after 20 s, the job runs",
+        "with `--deadline 3`, and the tenant drops the request when the job hangs up. *old pass",
+        "kept/removed*: whether the user's existing pass survived a failed job; *orphan removed*:",
+        "a pass made by an unanswered create was deleted before creating again; *new pass",
+        "reported*: the failed job's result still carries the pass it created. No case leaves a",
+        "pass that the result does not carry unless its cell says so.",
     ] {
         out.push_str(line);
         out.push('\n');
