@@ -34,7 +34,8 @@ impl Issue {
             Issue::TokenNotRetried => {
                 "The managed-identity token request is not retried: one 429, 503, 504 or dropped \
                  connection of the token endpoint fails the job, where the same answer from Graph \
-                 is retried (and azure_identity's own credentials retry it). It should end \
+                 is retried (as azure_identity retries the instance-metadata token endpoint, per \
+                 Microsoft's managed-identity retry guidance). It should end \
                  `Completed, 2 tries`. Nothing is changed when it fails."
             }
             Issue::NotificationCutByDeadline => {
