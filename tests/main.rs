@@ -1,6 +1,7 @@
 //! All integration tests, compiled into one test binary.
 
 mod common;
+mod faults;
 mod graph_client;
 mod notify;
 mod run;

@@ -2,50 +2,15 @@
 //! hermetic environment (only the simulator's managed-identity endpoint and Graph URL).
 
 use serde_json::{Value, json};
-use tap_runbook::simulate::{Simulator, TenantFile};
+use tap_runbook::simulate::Simulator;
 
+use crate::common::sim::{invocation, run, tenant};
 use crate::common::{
     Run, Test, assert_absent, assert_no_leak, assert_pass_only_where_allowed, fixture,
     is_secret_variable,
 };
 
 const ADELE: &str = "adele.vance@contoso.com";
-
-/// Starts the demo tenant, changed by `edit`.
-async fn tenant(edit: impl FnOnce(&mut Value)) -> Simulator {
-    let mut doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("tenant.json")).unwrap()).unwrap();
-    edit(&mut doc);
-    let tenant = TenantFile::from_json(&doc.to_string()).unwrap();
-    Simulator::start(tenant, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap()
-}
-
-fn invocation(user: &str, extra: Value) -> String {
-    let mut params = json!({ "UserName": user, "CallerName": "admin@contoso.com" });
-    params
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    json!({ "jobId": "job-42", "parameters": params }).to_string()
-}
-
-/// Runs the binary against `sim` with only what a job host on Azure Automation would set.
-async fn run(sim: &Simulator, invocation: String, args: &[&str]) -> Run {
-    let mut test = Test::new()
-        .args(["run", "--format", "ndjson", "--invocation", "-"])
-        .args(args.iter().copied())
-        .stdin(invocation);
-    for (k, v) in sim.client_env() {
-        if k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL" {
-            test = test.env(&k, v);
-        }
-    }
-    tokio::task::spawn_blocking(move || test.run())
-        .await
-        .unwrap()
-}
 
 fn identity_header(sim: &Simulator) -> String {
     sim.client_env()

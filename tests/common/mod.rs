@@ -1,5 +1,7 @@
 //! The test harness: run the real binary with a hermetic environment and read its records.
 
+pub mod sim;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
