@@ -24,6 +24,9 @@ use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
 use crate::workflow::{self, Job, Progress};
 
+/// How long after the deadline the job is cut off if a step did not end by itself.
+const DEADLINE_BACKSTOP: Duration = Duration::from_secs(2);
+
 /// How long a stop signal waits for a pass replacement already under way.
 const REPLACE_GRACE: Duration = Duration::from_secs(10);
 
@@ -296,7 +299,9 @@ async fn run_job(
             log.error(format!("Stopped by {}", signal.name()));
             JobResult::stopped(signal, progress.partial_result())
         }
-        () = tokio::time::sleep_until(deadline) => {
+        // A backstop only: every step is bounded by the deadline itself and ends the way that
+        // step should (a late notification is a warning), so the timer waits a moment longer.
+        () = tokio::time::sleep_until(deadline + DEADLINE_BACKSTOP) => {
             let mut result = JobResult::failed(JobError::new(
                 ErrorCode::Timeout,
                 format!("the job did not finish within its deadline of {} seconds", args.deadline),
@@ -374,10 +379,18 @@ impl Endpoint {
         log.verbose(format!("Credential: {}", credential.kind()));
         log.verbose(format!("Microsoft Graph at {base_url}"));
         // A token first: a credential problem is reported as such, before any Graph call.
-        credential
-            .token(false)
-            .await
-            .map_err(|e| e.to_job_error())?;
+        match tokio::time::timeout_at(deadline, credential.token(false)).await {
+            Ok(token) => drop(token.map_err(|e| e.to_job_error())?),
+            Err(_) => {
+                return Err(JobError::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "no access token within the job's deadline of {} seconds",
+                        args.deadline
+                    ),
+                ));
+            }
+        }
         let graph = GraphClient::new(
             GraphConfig::new(base_url, deadline),
             http.clone(),

@@ -183,6 +183,14 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         ));
     }
 
+    if req.notify_user {
+        // Until the attempt ends, a stop reports the notification as asked for and not sent.
+        let pending = NotificationOutcome {
+            requested: true,
+            ..NotificationOutcome::not_requested()
+        };
+        job.progress.update(|s| s.notification = Some(pending));
+    }
     let notification = if req.notify_user {
         notify_user(
             job,
@@ -333,41 +341,58 @@ fn check_policy(
     Ok(())
 }
 
-/// Creates the pass. When the create went unanswered, the pass may exist but its value is
-/// lost: delete any pass created since the job started, then create once more.
+/// Creates the pass. When the create goes unanswered the pass may exist with its value lost:
+/// remove any pass created since the job started, then create once more. If that one goes
+/// unanswered too, clean up again and give up, so no pass nobody received stays behind.
 async fn create(job: &Job<'_>, plan: &Plan) -> Result<CreatedPass, JobError> {
-    let graph = job.graph;
-    match graph.create_pass(&plan.user.id, &plan.create).await {
-        Ok(created) => Ok(created),
-        Err(e) if e.kind == GraphErrorKind::Ambiguous => {
-            job.log.warning(format!(
-                "Creating the pass went unanswered ({}); checking whether it was created",
-                e.message
-            ));
-            let passes = graph
-                .list_passes(&plan.user.id)
-                .await
-                .map_err(|e| e.to_job_error())?;
-            for orphan in passes
-                .iter()
-                .filter(|p| created_since(p, job.started - CLOCK_SKEW))
-            {
-                job.log.verbose(format!(
-                    "Removing pass {} that the unanswered request created; its value never arrived",
-                    orphan.id
-                ));
-                graph
-                    .delete_pass(&plan.user.id, &orphan.id)
-                    .await
-                    .map_err(|e| e.to_job_error())?;
-            }
-            graph
-                .create_pass(&plan.user.id, &plan.create)
-                .await
-                .map_err(|e| e.to_job_error())
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let error = match job.graph.create_pass(&plan.user.id, &plan.create).await {
+            Ok(created) => return Ok(created),
+            Err(e) if e.kind == GraphErrorKind::Ambiguous => e,
+            Err(e) => return Err(e.to_job_error()),
+        };
+        job.log.warning(format!(
+            "Creating the pass went unanswered ({}); checking whether it was created",
+            error.message
+        ));
+        remove_orphans(job, plan).await?;
+        if tries == UNANSWERED_CREATES {
+            let mut failure = error.to_job_error();
+            failure.message = format!(
+                "{}; Graph did not answer {tries} create requests, and any pass they made was removed",
+                failure.message
+            );
+            return Err(failure);
         }
-        Err(e) => Err(e.to_job_error()),
     }
+}
+
+/// Creates tried before giving up when each goes unanswered.
+const UNANSWERED_CREATES: u32 = 2;
+
+/// Deletes the passes created since the job started: their values never arrived.
+async fn remove_orphans(job: &Job<'_>, plan: &Plan) -> Result<(), JobError> {
+    let graph = job.graph;
+    let passes = graph
+        .list_passes(&plan.user.id)
+        .await
+        .map_err(|e| e.to_job_error())?;
+    for orphan in passes
+        .iter()
+        .filter(|p| created_since(p, job.started - CLOCK_SKEW))
+    {
+        job.log.verbose(format!(
+            "Removing pass {} that an unanswered request created; its value never arrived",
+            orphan.id
+        ));
+        graph
+            .delete_pass(&plan.user.id, &orphan.id)
+            .await
+            .map_err(|e| e.to_job_error())?;
+    }
+    Ok(())
 }
 
 fn created_since(pass: &TapMethod, since: OffsetDateTime) -> bool {
@@ -474,8 +499,15 @@ async fn notify_user(
         branding: req.branding.clone(),
     };
     let images = if job.download_branding {
-        let (images, warnings) =
-            notify::fetch_branding(job.http, &notice.branding, notify::IMAGE_TIMEOUT).await;
+        let deadline = job.graph.config().deadline;
+        let fetch = notify::fetch_branding(job.http, &notice.branding, notify::IMAGE_TIMEOUT);
+        let (images, warnings) = tokio::time::timeout_at(deadline, fetch)
+            .await
+            .unwrap_or_else(|_| {
+                let late =
+                    "Branding images were not attached: the job's deadline came first".to_owned();
+                (notify::InlineImages::default(), vec![late])
+            });
         warnings.into_iter().for_each(|w| log.warning(w));
         images
     } else {

@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::common::sim::{invocation, run, tenant};
-use expected::{EXPECTED, Expect, Issue};
+use expected::EXPECTED;
 
 /// The user whose pass is replaced: she has one pass in the demo tenant.
 const ADELE: &str = "adele.vance@contoso.com";
@@ -245,13 +245,13 @@ impl Case {
     }
 
     /// What the case must show.
-    fn expected(self) -> &'static Expect {
-        let found: Vec<&Expect> = EXPECTED
+    fn expected(self) -> &'static str {
+        let found: Vec<&'static str> = EXPECTED
             .iter()
             .filter(|(call, fault, times, _)| {
                 (*call, *fault, *times) == (self.call, self.fault, self.times)
             })
-            .map(|(_, _, _, expect)| expect)
+            .map(|(_, _, _, expect)| *expect)
             .collect();
         assert_eq!(found.len(), 1, "one expectation for {}", self.name());
         found[0]
@@ -517,55 +517,24 @@ fn assert_cases(seen: &BTreeMap<Case, Observed>, accepts: impl Fn(Case) -> Vec<&
     assert!(failures.is_empty(), "{failures}");
 }
 
-/// Every case, against the outcome `expected.rs` records: for a known issue, today's
-/// behaviour, so the README table stays true until the issue is fixed.
+/// Every case, against the outcome `expected.rs` records.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fault_matrix() {
     let seen = observe_all(Case::all()).await;
-    assert_cases(&seen, |case| match case.expected() {
-        Expect::Is(cell) => vec![*cell],
-        Expect::Known { today, .. } => today.to_vec(),
-    });
+    assert_cases(&seen, |case| vec![case.expected()]);
 }
 
-/// The cases of one known issue, against the behaviour DESIGN.md asks for.
-async fn assert_fixed(issue: Issue) {
-    let cases: Vec<Case> = Case::all()
-        .into_iter()
-        .filter(|c| matches!(c.expected(), Expect::Known { issue: i, .. } if *i == issue))
-        .collect();
-    assert!(!cases.is_empty());
-    // A race shows itself in some runs only.
-    let runs = if issue == Issue::NotificationCutByDeadline {
-        6
-    } else {
-        1
+/// A sendMail cut off by the deadline once raced the job's own deadline timer; the outcome
+/// must be the same every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notification_cut_off_by_the_deadline_is_always_a_warning() {
+    let case = Case {
+        call: Call::SendMail,
+        fault: Fault::DelayPastDeadline,
+        times: Times::Always,
     };
-    for _ in 0..runs {
-        let seen = observe_all(cases.clone()).await;
-        assert_cases(&seen, |case| match case.expected() {
-            Expect::Known { should, .. } => vec![*should],
-            Expect::Is(cell) => vec![*cell],
-        });
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known issue: a transient 429/503/504/reset of the managed-identity token endpoint fails the job; token requests are not retried"]
-async fn transient_token_endpoint_failures_are_retried() {
-    assert_fixed(Issue::TokenNotRetried).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known issue: sendMail cut off by the deadline races the job's deadline timer: Completed (exit 0) in some runs, Failed/Timeout (exit 1) with notification.requested=false in others"]
-async fn a_notification_cut_off_by_the_deadline_is_a_warning() {
-    assert_fixed(Issue::NotificationCutByDeadline).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known issue: when the create after reconciliation also goes unanswered, the pass it made is left in the tenant with its value unknown"]
-async fn a_create_unanswered_twice_leaves_no_unreported_pass() {
-    assert_fixed(Issue::CreateUnansweredTwice).await;
+    let seen = observe_all(vec![case; 4]).await;
+    assert_cases(&seen, |case| vec![case.expected()]);
 }
 
 /// The README section between the fault-matrix markers.
@@ -595,7 +564,6 @@ fn readme_section() -> String {
     out.push_str("\n|---|");
     out.push_str(&"---|".repeat(Fault::ALL.len()));
     out.push('\n');
-    let mut issues = Vec::new();
     for call in Call::ALL {
         out.push_str(&format!("| {} |", call.label()));
         for fault in Fault::ALL {
@@ -604,16 +572,7 @@ fn readme_section() -> String {
                 .iter()
                 .map(|&times| {
                     let case = Case { call, fault, times };
-                    let text = match case.expected() {
-                        Expect::Is(cell) => (*cell).to_owned(),
-                        Expect::Known { today, issue, .. } => {
-                            if !issues.contains(issue) {
-                                issues.push(*issue);
-                            }
-                            let n = issues.iter().position(|i| i == issue).unwrap() + 1;
-                            format!("{} ⚠{n}", today.join(" *or* "))
-                        }
-                    };
+                    let text = case.expected().to_owned();
                     match times {
                         _ if fault == Fault::DelayPastDeadline => text,
                         Times::Once => format!("once: {text}"),
@@ -624,12 +583,6 @@ fn readme_section() -> String {
             out.push_str(&format!(" {} |", lines.join("<br>")));
         }
         out.push('\n');
-    }
-    if !issues.is_empty() {
-        out.push_str("\nKnown issues (each has an ignored test in `tests/faults.rs`):\n\n");
-        for (n, issue) in issues.iter().enumerate() {
-            out.push_str(&format!("- ⚠{} {}\n", n + 1, issue.note()));
-        }
     }
     out
 }

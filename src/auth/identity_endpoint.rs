@@ -3,7 +3,7 @@
 //! reads `expires_on` only as an epoch string, which Automation has not always sent, so these
 //! two are spoken here.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::AccessToken;
 use super::expiry::token_expiry;
+use crate::graph::{RetryPolicy, parse_retry_after};
 use crate::secret::Secret;
 
 /// When a response gives no expiry, ask again after this long rather than trust it for hours.
@@ -26,6 +27,17 @@ pub(crate) enum Protocol {
     LegacyMsi,
 }
 
+/// How one token request failed.
+enum TokenFailure {
+    /// Asking again may work.
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// The endpoint refused; asking again will not change that.
+    Final(String),
+}
+
 /// A local managed-identity token endpoint.
 pub(crate) struct IdentityEndpoint {
     pub protocol: Protocol,
@@ -36,8 +48,35 @@ pub(crate) struct IdentityEndpoint {
 }
 
 impl IdentityEndpoint {
-    /// Requests a token for `resource` (the Graph host, the v1 form of the scope).
+    /// Requests a token for `resource` (the Graph host, the v1 form of the scope). Throttling,
+    /// server errors, dropped connections and broken answers are retried with the Graph
+    /// client's policy: the request changes nothing, and Automation's endpoint does answer 429
+    /// and 5xx under load. The caller bounds the whole exchange in time.
     pub(crate) async fn request_token(&self, resource: &str) -> Result<AccessToken, String> {
+        let policy = RetryPolicy::default();
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let (error, asked) = match self.try_once(resource).await {
+                Ok(token) => return Ok(token),
+                Err(TokenFailure::Final(message)) => return Err(message),
+                Err(TokenFailure::Transient {
+                    message,
+                    retry_after,
+                }) => (message, retry_after),
+            };
+            if tries >= policy.max_tries {
+                return Err(format!("{error} (after {tries} tries)"));
+            }
+            let wait = match asked {
+                Some(asked) => policy.server_wait(asked),
+                None => policy.backoff(tries),
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn try_once(&self, resource: &str) -> Result<AccessToken, TokenFailure> {
         let (api_version, id_parameter, secret_header) = match self.protocol {
             Protocol::AppService => ("2019-08-01", "client_id", "X-IDENTITY-HEADER"),
             Protocol::LegacyMsi => ("2017-09-01", "clientid", "secret"),
@@ -51,6 +90,10 @@ impl IdentityEndpoint {
                 query.append_pair(id_parameter, client_id);
             }
         }
+        let transient = |message: String| TokenFailure::Transient {
+            message,
+            retry_after: None,
+        };
         let response = self
             .http
             .get(url)
@@ -58,16 +101,32 @@ impl IdentityEndpoint {
             .header("Metadata", "true")
             .send()
             .await
-            .map_err(|e| format!("the endpoint {} did not answer ({e})", self.endpoint_name()))?;
+            .map_err(|e| {
+                transient(format!(
+                    "the endpoint {} did not answer ({e})",
+                    self.endpoint_name()
+                ))
+            })?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, SystemTime::now()));
         let body = response
             .bytes()
             .await
-            .map_err(|e| format!("the answer broke off ({e})"))?;
-        if !status.is_success() {
-            return Err(describe_failure(status, &body));
+            .map_err(|e| transient(format!("the answer broke off ({e})")))?;
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(TokenFailure::Transient {
+                message: describe_failure(status, &body),
+                retry_after,
+            });
         }
-        parse_token(&body, OffsetDateTime::now_utc())
+        if !status.is_success() {
+            return Err(TokenFailure::Final(describe_failure(status, &body)));
+        }
+        parse_token(&body, OffsetDateTime::now_utc()).map_err(transient)
     }
 
     /// The endpoint without its query, for messages.
