@@ -25,15 +25,9 @@ pub(crate) async fn managed_identity_token(
     let pairs = form::decode_pairs(uri.query().unwrap_or_default());
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let (secret, client_id) = match form::find(&pairs, "api-version") {
-        Some("2019-08-01") => {
-            if header("metadata") != Some("true") {
-                return msi_error(
-                    StatusCode::BAD_REQUEST,
-                    "Required metadata header not specified",
-                );
-            }
-            (header("x-identity-header"), form::find(&pairs, "client_id"))
-        }
+        // The identity header is this protocol's guard; `Metadata: true` belongs to the VM
+        // metadata service, and clients such as azure-identity do not send it here.
+        Some("2019-08-01") => (header("x-identity-header"), form::find(&pairs, "client_id")),
         Some("2017-09-01") => (header("secret"), form::find(&pairs, "clientid")),
         other => {
             return msi_error(

@@ -40,7 +40,7 @@ pub(crate) fn send(
              payload is of valid JSON format. ({e})"
         ))
     })?;
-    validate_message(&body)?;
+    validate_message(&camel_case_keys(&body))?;
     lock(&sim.outbox).push(OutboxEntry {
         sender: sender.to_owned(),
         sender_id,
@@ -48,6 +48,27 @@ pub(crate) fn send(
         request_id: ctx.request_id.clone(),
     });
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// Graph reads property names without regard to the case of their first letter (SDKs send
+/// `Message`, `Subject`); the checks below see them in the documented camelCase.
+fn camel_case_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| {
+                    let mut chars = k.chars();
+                    let key = match chars.next() {
+                        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+                        None => String::new(),
+                    };
+                    (key, camel_case_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(camel_case_keys).collect()),
+        other => other.clone(),
+    }
 }
 
 fn invalid_request(message: impl Into<String>) -> GraphError {
