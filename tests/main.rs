@@ -2,6 +2,7 @@
 
 mod common;
 mod graph_client;
+mod input_hardening;
 mod notify;
 mod run;
 mod simulator;

@@ -416,6 +416,9 @@ struct Resolver<'t> {
     budget: usize,
     /// The budget ran out: stop, one problem is enough.
     exhausted: bool,
+    /// Where the outermost `$ref` being expanded is written: problems found inside templates
+    /// are reported there, since positions inside an expansion are in no file.
+    origin: String,
 }
 
 impl<'t> Resolver<'t> {
@@ -425,6 +428,7 @@ impl<'t> Resolver<'t> {
             stack: Vec::new(),
             budget: MAX_TEMPLATE_EXPANSION,
             exhausted: false,
+            origin: String::new(),
         }
     }
 
@@ -436,6 +440,11 @@ impl<'t> Resolver<'t> {
             && o.len() == 1
             && let Some(Value::String(id)) = o.get("$ref")
         {
+            if self.stack.is_empty() {
+                self.origin = path.to_owned();
+            }
+            let path = self.origin.clone();
+            let path = path.as_str();
             let Some(&(id, values)) = self.templates.iter().find(|(t, _)| t == id) else {
                 problems.push(problem(
                     path,
