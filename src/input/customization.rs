@@ -7,11 +7,19 @@ use super::document::{self, get_ci};
 use super::rules::allowed_text;
 use super::schema::{self, BRANDING_KEYS, MODIFIERS, RJREPORT_KEYS, ShapeDef};
 use super::suggest::did_you_mean;
+use super::value::{display_key, json_kind};
 use crate::job::Problem;
 use crate::manifest::Manifest;
 
 const TENANT_KEYS: &[&str] = &["Settings", "Templates", "GraphFilters", "Runbooks"];
 const ENTRY_KEYS: &[&str] = &["Parameters", "ParameterList"];
+
+/// How many JSON values `$ref` expansion may add to a document in total. Templates may refer
+/// to templates, so without a budget a few kilobytes could expand to billions of values.
+pub const MAX_TEMPLATE_EXPANSION: usize = 100_000;
+
+/// How many templates may be pulled in inside one another.
+const MAX_TEMPLATE_NESTING: usize = 8;
 
 /// Which of the three accepted shapes a document has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,8 +135,8 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
     let Some(object) = root.as_object() else {
         return Err(vec![problem(
             "customization",
-            "the document is not a JSON object".into(),
-            None,
+            format!("the document is {}, not a JSON object", json_kind(&root)),
+            Some("the tenant document { \"Settings\", \"Templates\", \"Runbooks\" }, a fragment keyed by the runbook name, or the entry alone { \"Parameters\": { … } }".into()),
         )]);
     };
     let shape = detect_shape(object, &m.name)?;
@@ -156,10 +164,11 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
             if let Some(settings) = obj.get_mut("Settings") {
                 normalize_settings(settings, &mut problems);
             }
-            let templates = collect_templates(obj.get("Templates"));
+            let templates_root = obj.get("Templates").cloned();
+            let templates = collect_templates(templates_root.as_ref());
             let path = format!("customization.Runbooks.{}", m.name);
             if let Some(entry) = root.pointer_mut(&format!("/Runbooks/{}", m.name)) {
-                resolve_refs(entry, &templates, &path, 0, &mut problems);
+                Resolver::new(&templates).resolve(entry, &path, &mut problems);
             }
             (
                 ShapeDef::TenantDocument,
@@ -172,11 +181,9 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
             canon_keys(obj, &[m.name.as_str()], "customization", &mut problems);
             if let Some(entry) = obj.get_mut(&m.name) {
                 normalize_entry(entry, &format!("customization.{}", m.name), &mut problems);
-                resolve_refs(
+                Resolver::new(&[]).resolve(
                     entry,
-                    &[],
                     &format!("customization.{}", m.name),
-                    0,
                     &mut problems,
                 );
             }
@@ -184,7 +191,7 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
         }
         Shape::RunbookEntry => {
             normalize_entry(&mut root, "customization", &mut problems);
-            resolve_refs(&mut root, &[], "customization", 0, &mut problems);
+            Resolver::new(&[]).resolve(&mut root, "customization", &mut problems);
             (ShapeDef::RunbookEntry, String::new(), None)
         }
     };
@@ -240,7 +247,7 @@ fn detect_shape(object: &Map<String, Value>, runbook: &str) -> Result<Shape, Vec
         .into_iter()
         .map(|k| {
             problem(
-                &format!("customization.{k}"),
+                &format!("customization.{}", display_key(k)),
                 format!("is not a key of any customization shape{}", did_you_mean(k, &known)),
                 Some(format!(
                     "the tenant document (Settings, Templates, GraphFilters, Runbooks), a fragment keyed by \"{runbook}\", or the entry alone (Parameters, ParameterList)"
@@ -277,7 +284,10 @@ fn canon_keys(
         if obj.contains_key(&canonical) {
             problems.push(problem(
                 &format!("{path}.{canonical}"),
-                format!("is given twice, as \"{canonical}\" and \"{key}\" (keys match in any letter case)"),
+                format!(
+                    "is given twice, as \"{canonical}\" and \"{}\" (keys match in any letter case)",
+                    display_key(&key)
+                ),
                 None,
             ));
             continue;
@@ -299,7 +309,11 @@ fn normalize_entry(entry: &mut Value, path: &str, problems: &mut Vec<Problem>) {
     if let Some(Value::Object(params)) = obj.get_mut("Parameters") {
         canon_keys(params, &names, &format!("{path}.Parameters"), problems);
         for (name, modifiers) in params.iter_mut() {
-            normalize_modifiers(modifiers, &format!("{path}.Parameters.{name}"), problems);
+            normalize_modifiers(
+                modifiers,
+                &format!("{path}.Parameters.{}", display_key(name)),
+                problems,
+            );
         }
     }
     if let Some(Value::Array(list)) = obj.get_mut("ParameterList") {
@@ -372,12 +386,12 @@ fn normalize_settings(settings: &mut Value, problems: &mut Vec<Problem>) {
 }
 
 /// Every `{ "$id": …, "$values": … }` block anywhere under `Templates`.
-fn collect_templates(templates: Option<&Value>) -> Vec<(String, Value)> {
-    fn walk(v: &Value, out: &mut Vec<(String, Value)>) {
+fn collect_templates(templates: Option<&Value>) -> Vec<(&str, &Value)> {
+    fn walk<'a>(v: &'a Value, out: &mut Vec<(&'a str, &'a Value)>) {
         match v {
             Value::Object(o) => {
                 if let (Some(Value::String(id)), Some(values)) = (o.get("$id"), o.get("$values")) {
-                    out.push((id.clone(), values.clone()));
+                    out.push((id, values));
                 }
                 o.values().for_each(|c| walk(c, out));
             }
@@ -392,48 +406,130 @@ fn collect_templates(templates: Option<&Value>) -> Vec<(String, Value)> {
     out
 }
 
-/// Replaces each `{ "$ref": "<id>" }` with the `$values` of the template with that `$id`.
-fn resolve_refs(
-    v: &mut Value,
-    templates: &[(String, Value)],
-    path: &str,
-    depth: u32,
-    problems: &mut Vec<Problem>,
-) {
-    if let Value::Object(o) = v
-        && o.len() == 1
-        && let Some(Value::String(id)) = o.get("$ref")
-    {
-        match templates.iter().find(|(t, _)| t == id) {
-            Some(_) if depth >= 8 => problems.push(problem(
-                path,
-                format!("template \"{id}\" refers to itself or nests too deeply"),
-                None,
-            )),
-            Some((_, values)) => {
-                *v = values.clone();
-                resolve_refs(v, templates, path, depth + 1, problems);
-            }
-            None => problems.push(problem(
-                path,
-                format!("refers to the template \"{id}\", which is not defined under Templates"),
-                Some("the $id of a { \"$id\": …, \"$values\": … } block under Templates".into()),
-            )),
+/// Replaces each `{ "$ref": "<id>" }` with the `$values` of the template with that `$id`,
+/// refusing cycles, deep nesting and expansion beyond [`MAX_TEMPLATE_EXPANSION`] values.
+struct Resolver<'t> {
+    templates: &'t [(&'t str, &'t Value)],
+    /// The templates being expanded, outermost first, to name a cycle.
+    stack: Vec<&'t str>,
+    /// Values expansion may still add.
+    budget: usize,
+    /// The budget ran out: stop, one problem is enough.
+    exhausted: bool,
+    /// Where the outermost `$ref` being expanded is written: problems found inside templates
+    /// are reported there, since positions inside an expansion are in no file.
+    origin: String,
+}
+
+impl<'t> Resolver<'t> {
+    fn new(templates: &'t [(&'t str, &'t Value)]) -> Self {
+        Self {
+            templates,
+            stack: Vec::new(),
+            budget: MAX_TEMPLATE_EXPANSION,
+            exhausted: false,
+            origin: String::new(),
         }
-        return;
     }
-    match v {
-        Value::Object(o) => {
-            for (k, c) in o.iter_mut() {
-                resolve_refs(c, templates, &format!("{path}.{k}"), depth, problems);
-            }
+
+    fn resolve(&mut self, v: &mut Value, path: &str, problems: &mut Vec<Problem>) {
+        if self.exhausted {
+            return;
         }
-        Value::Array(a) => {
-            for (i, c) in a.iter_mut().enumerate() {
-                resolve_refs(c, templates, &format!("{path}[{i}]"), depth, problems);
+        if let Value::Object(o) = v
+            && o.len() == 1
+            && let Some(Value::String(id)) = o.get("$ref")
+        {
+            if self.stack.is_empty() {
+                self.origin = path.to_owned();
             }
+            let path = self.origin.clone();
+            let path = path.as_str();
+            let Some(&(id, values)) = self.templates.iter().find(|(t, _)| t == id) else {
+                problems.push(problem(
+                    path,
+                    format!(
+                        "refers to the template \"{}\", which is not defined under Templates",
+                        display_key(id)
+                    ),
+                    Some(
+                        "the $id of a { \"$id\": …, \"$values\": … } block under Templates".into(),
+                    ),
+                ));
+                return;
+            };
+            if self.stack.contains(&id) {
+                let chain: Vec<String> = self
+                    .stack
+                    .iter()
+                    .skip_while(|t| **t != id)
+                    .chain([&id])
+                    .map(|t| format!("\"{}\"", display_key(t)))
+                    .collect();
+                problems.push(problem(
+                    path,
+                    format!(
+                        "template \"{}\" refers to itself ({})",
+                        display_key(id),
+                        chain.join(" → ")
+                    ),
+                    Some("templates that do not refer back to themselves".into()),
+                ));
+                return;
+            }
+            if self.stack.len() >= MAX_TEMPLATE_NESTING {
+                problems.push(problem(
+                    path,
+                    format!(
+                        "template \"{}\" is pulled in more than {MAX_TEMPLATE_NESTING} templates deep",
+                        display_key(id)
+                    ),
+                    None,
+                ));
+                return;
+            }
+            let size = count_values(values);
+            if size > self.budget {
+                self.exhausted = true;
+                problems.push(problem(
+                    path,
+                    format!(
+                        "the template references expand to more than {MAX_TEMPLATE_EXPANSION} values (at \"{}\")",
+                        display_key(id)
+                    ),
+                    Some("templates that are not pulled in again and again inside one another".into()),
+                ));
+                return;
+            }
+            self.budget -= size;
+            *v = values.clone();
+            self.stack.push(id);
+            self.resolve(v, path, problems);
+            self.stack.pop();
+            return;
         }
-        _ => {}
+        match v {
+            Value::Object(o) => {
+                for (k, c) in o.iter_mut() {
+                    self.resolve(c, &format!("{path}.{}", display_key(k)), problems);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter_mut().enumerate() {
+                    self.resolve(c, &format!("{path}[{i}]"), problems);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// How many JSON values `v` holds, itself included.
+fn count_values(v: &Value) -> usize {
+    1 + match v {
+        Value::Object(o) => o.values().map(count_values).sum(),
+        Value::Array(a) => a.iter().map(count_values).sum(),
+        _ => 0,
     }
 }
 
@@ -446,7 +542,7 @@ fn pointer_to_path(pointer: &str) -> String {
             out.push_str(&format!("[{seg}]"));
         } else {
             out.push('.');
-            out.push_str(&seg);
+            out.push_str(&display_key(&seg));
         }
     }
     out
@@ -471,11 +567,30 @@ fn schema_problems(shape: ShapeDef, root: &Value) -> Vec<Problem> {
                 };
                 for key in unexpected {
                     out.push(problem(
-                        &format!("{path}.{key}"),
+                        &format!("{path}.{}", display_key(key)),
                         format!("is not a known {what}{}", did_you_mean(key, &known_refs)),
                         Some(known.join(", ")),
                     ));
                 }
+            }
+            jsonschema::error::ValidationErrorKind::Type {
+                kind: jsonschema::error::TypeKind::Single(expected),
+            } => {
+                let expected = match expected.to_string().as_str() {
+                    t @ ("object" | "array" | "integer") => format!("an {t}"),
+                    t => format!("a {t}"),
+                };
+                let allowed = parameter_at(&pointer).map(|name| {
+                    allowed_text(
+                        m.parameter(&name)
+                            .expect("schema names manifest parameters"),
+                    )
+                });
+                out.push(problem(
+                    &path,
+                    format!("is {}, not {expected}", json_kind(e.instance())),
+                    allowed,
+                ));
             }
             _ => {
                 let allowed = parameter_at(&pointer).map(|name| {
@@ -490,14 +605,8 @@ fn schema_problems(shape: ShapeDef, root: &Value) -> Vec<Problem> {
     }
     // A canonical key matches both `properties` and its any-case pattern, so nested errors
     // arrive twice.
-    let mut seen = Vec::new();
-    out.retain(|p| {
-        let fresh = !seen.contains(p);
-        if fresh {
-            seen.push(p.clone());
-        }
-        fresh
-    });
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert((p.field.clone(), p.problem.clone())));
     out
 }
 
@@ -566,7 +675,7 @@ fn extract_entry(
             add(
                 name.clone(),
                 v,
-                format!("{path}.Parameters.{name}"),
+                format!("{path}.Parameters.{}", display_key(name)),
                 problems,
             );
         }
@@ -641,6 +750,52 @@ mod tests {
         );
         let bad = json!({ "Runbooks": { NAME: { "Parameters": { "LifetimeInMinutes": { "SelectSimple": { "$ref": "Nope" } } } } } });
         assert!(from_value(bad).unwrap_err()[0].problem.contains("\"Nope\""));
+    }
+
+    #[test]
+    fn template_cycles_and_expansion_bombs_are_refused() {
+        let cycle = json!({
+            "Templates": { "T": [ { "$id": "A", "$values": { "$ref": "B" } }, { "$id": "B", "$values": { "$ref": "A" } } ] },
+            "Runbooks": { NAME: { "Parameters": { "LifetimeInMinutes": { "SelectSimple": { "$ref": "A" } } } } }
+        });
+        let err = from_value(cycle).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(
+            err[0].problem.contains("\"A\" → \"B\" → \"A\""),
+            "{}",
+            err[0].problem
+        );
+        // Each level pulls in the next twenty times: 20^7 values if expanded.
+        let mut templates: Vec<Value> = (0..7)
+            .map(|i| json!({ "$id": format!("T{i}"), "$values": vec![json!({ "$ref": format!("T{}", i + 1) }); 20] }))
+            .collect();
+        templates.push(json!({ "$id": "T7", "$values": [1] }));
+        let bomb = json!({
+            "Templates": { "X": templates },
+            "Runbooks": { NAME: { "Parameters": { "LifetimeInMinutes": { "Description": { "$ref": "T0" } } } } }
+        });
+        let err = from_value(bomb).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        assert!(err[0].problem.contains("expand to more than"), "{err:?}");
+    }
+
+    #[test]
+    fn hostile_keys_are_escaped_and_shortened_in_field_paths() {
+        let long = "K".repeat(10_000);
+        let doc =
+            json!({ "Parameters": { "Lifetime\r\nStatus: Completed": {}, long.clone(): {} } });
+        let err = from_value(doc).unwrap_err();
+        for p in &err {
+            assert!(!p.field.contains(['\r', '\n']), "{}", p.field);
+            assert!(p.field.len() < 300, "{}", p.field.len());
+        }
+        assert!(
+            err[0]
+                .field
+                .ends_with("Lifetime\\u{d}\\u{a}Status: Completed"),
+            "{}",
+            err[0].field
+        );
     }
 
     #[test]

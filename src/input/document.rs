@@ -1,11 +1,13 @@
 //! Reading input documents: size limit, JSON with comments and trailing commas, duplicate keys
 //! and nesting depth refused, and case-insensitive key look-up.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+
+use super::value::display_key;
 
 /// Documents larger than this are refused before parsing.
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
@@ -47,6 +49,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value, String> {
         allow_extended_string_escapes: false,
     };
     DEPTH.with(|d| d.set(0));
+    PATH.with(|p| p.borrow_mut().clear());
     jsonc_parser::parse_to_serde_value::<CheckedValue>(text, &options)
         .map(|v| v.0)
         .map_err(|e| format!("the document is not valid JSON: {e}"))
@@ -54,6 +57,8 @@ pub fn parse(bytes: &[u8]) -> Result<Value, String> {
 
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
+    /// The keys leading to the value being parsed, to say where a duplicate key is.
+    static PATH: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A JSON value whose objects were checked for duplicate keys while parsing.
@@ -139,10 +144,18 @@ impl<'de> Visitor<'de> for CheckedVisitor {
         let _guard = DepthGuard::enter()?;
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            PATH.with(|p| p.borrow_mut().push(display_key(&key)));
             let CheckedValue(value) = map.next_value()?;
+            let path = PATH.with(|p| {
+                let mut p = p.borrow_mut();
+                let path = p.join(".");
+                p.pop();
+                path
+            });
             if object.contains_key(&key) {
                 return Err(de::Error::custom(format!(
-                    "the key \"{key}\" appears twice"
+                    "the key \"{}\" appears twice (at {path})",
+                    display_key(&key)
                 )));
             }
             object.insert(key, value);

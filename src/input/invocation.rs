@@ -5,11 +5,15 @@ use serde_json::Value;
 
 use super::document::{self, get_ci};
 use super::suggest::did_you_mean;
-use super::value::short;
+use super::value::{display_key, json_kind, short};
 use crate::job::Problem;
 use crate::manifest::Manifest;
 
 const WRAPPER_KEYS: &[&str] = &["runbook", "jobId", "parameters"];
+
+/// The field of a wrapper's `parameters` member; when it is not an object no parameter could
+/// be read, so "is required" problems would only repeat it.
+pub const PARAMETERS_FIELD: &str = "invocation.parameters";
 
 /// A parsed invocation.
 #[derive(Debug, Clone, Default)]
@@ -28,19 +32,20 @@ pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
         Ok(root) => root,
         Err(e) => return (Invocation::default(), vec![problem("invocation", e, None)]),
     };
+    let allowed =
+        "an object of parameter values, or { \"runbook\", \"jobId\", \"parameters\": { … } }";
     let Value::Object(object) = root else {
-        let allowed =
-            "an object of parameter values, or { \"runbook\", \"jobId\", \"parameters\": { … } }";
         return (
             Invocation::default(),
             vec![problem(
                 "invocation",
-                "the document is not a JSON object".into(),
+                format!("the document is {}, not a JSON object", json_kind(&root)),
                 Some(allowed.into()),
             )],
         );
     };
-    let wrapped = matches!(get_ci(&object, "parameters"), Some((_, Value::Object(_))));
+    // No parameter is called "parameters": the key always means the wrapper.
+    let wrapped = get_ci(&object, "parameters").is_some();
     if !wrapped {
         return (
             Invocation {
@@ -58,11 +63,17 @@ pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
             .find(|k| k.eq_ignore_ascii_case(&key))
             .copied()
         {
-            Some("parameters") => {
-                if let Value::Object(p) = value {
-                    invocation.parameters = p.into_iter().collect();
-                }
-            }
+            Some("parameters") => match value {
+                Value::Object(p) => invocation.parameters = p.into_iter().collect(),
+                other => problems.push(problem(
+                    PARAMETERS_FIELD,
+                    format!(
+                        "is {}, not an object of parameter values",
+                        json_kind(&other)
+                    ),
+                    Some(allowed.into()),
+                )),
+            },
             Some("runbook") => {
                 let expected = &Manifest::get().name;
                 match value.as_str() {
@@ -84,7 +95,7 @@ pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
                 )),
             },
             None => problems.push(problem(
-                &format!("invocation.{key}"),
+                &format!("invocation.{}", display_key(&key)),
                 format!(
                     "is not a key of the invocation wrapper{}",
                     did_you_mean(&key, WRAPPER_KEYS)

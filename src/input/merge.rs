@@ -10,7 +10,7 @@ use super::customization::{Customization, Modifiers};
 use super::invocation::Invocation;
 use super::rules::{self, Verdict, allowed_text};
 use super::suggest::did_you_mean;
-use super::value::{ParamValue, coerce};
+use super::value::{ParamValue, coerce, display_key};
 use crate::job::Problem;
 use crate::manifest::{Format, Manifest, ParameterSpec};
 
@@ -168,7 +168,7 @@ pub fn merge(
             .find(|(n, _, _)| *n == spec.name)
             .map(|(_, w, r)| (w, r))
         {
-            let field = format!("parameters.{written}");
+            let field = format!("parameters.{}", display_key(written));
             if let Some(v) = accept(spec, raw, &field, now, &mut report) {
                 if hidden {
                     report.notes.push(format!(
@@ -259,7 +259,7 @@ fn given_values(
         match m.parameter(written) {
             Some(spec) if out.iter().any(|(n, _, _)| *n == spec.name) => {
                 report.problems.push(Problem {
-                    field: format!("parameters.{written}"),
+                    field: format!("parameters.{}", display_key(written)),
                     problem: format!(
                         "gives {} a second time (names match in any letter case)",
                         spec.name
@@ -269,7 +269,7 @@ fn given_values(
             }
             Some(spec) => out.push((spec.name.clone(), written.clone(), raw.clone())),
             None => report.problems.push(Problem {
-                field: format!("parameters.{written}"),
+                field: format!("parameters.{}", display_key(written)),
                 problem: format!(
                     "is not a parameter of this runbook{}",
                     did_you_mean(written, &names)

@@ -19,6 +19,10 @@ use time::OffsetDateTime;
 
 use crate::job::{ErrorCode, JobError, Problem};
 
+/// At most this many problems are reported; a hostile document with thousands of unknown keys
+/// must not turn into megabytes of log.
+pub const MAX_PROBLEMS: usize = 50;
+
 /// Every problem the inputs have, with the code that classifies them.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{}", summary(.problems))]
@@ -70,7 +74,9 @@ pub fn prepare(
             Customization::empty()
         }),
     };
-    let envelope_broken = problems.iter().any(|p| p.field == "invocation");
+    let envelope_broken = problems
+        .iter()
+        .any(|p| p.field == "invocation" || p.field == invocation::PARAMETERS_FIELD);
     let (parameters, report) = merge::merge(&invocation, &customization, now);
     if !envelope_broken {
         problems.extend(report.problems);
@@ -84,6 +90,17 @@ pub fn prepare(
         } else {
             ErrorCode::InvalidInput
         };
+        if problems.len() > MAX_PROBLEMS {
+            let more = problems.len() - MAX_PROBLEMS;
+            problems.truncate(MAX_PROBLEMS);
+            problems.push(Problem {
+                field: "input".into(),
+                problem: format!(
+                    "{more} more problems are not listed; correct the ones above and validate again"
+                ),
+                allowed: None,
+            });
+        }
         return Err(InputError { code, problems });
     }
     let mut notes = vec![format!("customization: {}", customization.shape.describe())];
@@ -94,4 +111,35 @@ pub fn prepare(
         report.warnings,
         notes,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_of_unknown_keys_give_a_bounded_report() {
+        let keys: Vec<String> = (0..5_000).map(|i| format!("\"k{i}\": 1")).collect();
+        let doc = format!("{{ {} }}", keys.join(", "));
+        let err = prepare(doc.as_bytes(), None, OffsetDateTime::now_utc()).unwrap_err();
+        assert_eq!(err.problems.len(), MAX_PROBLEMS + 1);
+        let last = err.problems.last().unwrap();
+        assert!(
+            last.problem.contains("more problems are not listed"),
+            "{last}"
+        );
+    }
+
+    #[test]
+    fn a_wrapper_whose_parameters_is_no_object_is_one_problem() {
+        let err = prepare(
+            br#"{"jobId":"j-1","parameters":["a@contoso.com"]}"#,
+            None,
+            OffsetDateTime::now_utc(),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].field, "invocation.parameters");
+        assert!(err.problems[0].problem.contains("is an array"), "{err}");
+    }
 }

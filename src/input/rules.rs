@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::value::{ParamValue, short_str};
+use super::value::{ParamValue, is_unsafe_char, short_str};
 use crate::manifest::{Format, ParamType, ParameterSpec};
 
 /// How far in the past a StartDateTime may lie (clock skew between host and Entra).
@@ -30,7 +30,12 @@ pub fn check(spec: &ParameterSpec, value: ParamValue, now: OffsetDateTime) -> Ve
                 spec.maximum.unwrap_or(i64::MAX),
             );
             if i64::from(*i) < lo || i64::from(*i) > hi {
-                return Verdict::Refuse(format!("{i} is outside the allowed range"));
+                return Verdict::Refuse(match (spec.minimum, spec.maximum) {
+                    (Some(lo), Some(hi)) => {
+                        format!("{i} is outside the allowed range ({lo} to {hi})")
+                    }
+                    _ => format!("{i} is outside the allowed range"),
+                });
             }
             Verdict::Accept(value)
         }
@@ -40,8 +45,12 @@ pub fn check(spec: &ParameterSpec, value: ParamValue, now: OffsetDateTime) -> Ve
 }
 
 fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
-    if s.chars().any(char::is_control) {
-        return Verdict::Refuse("contains a control character (line break, tab or similar)".into());
+    if let Some((at, c)) = s.chars().enumerate().find(|(_, c)| is_unsafe_char(*c)) {
+        return Verdict::Refuse(format!(
+            "contains a control character (U+{:04X} at character {}); line breaks, tabs, NUL and text-direction marks are not allowed",
+            u32::from(c),
+            at + 1
+        ));
     }
     if s.chars().count() > 2048 {
         return Verdict::Refuse("is longer than 2048 characters".into());
@@ -63,7 +72,11 @@ fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
     match spec.format {
         None => fine(),
         Some(Format::UpnOrObjectId) if is_object_id(s) || is_upn(s) => fine(),
-        Some(Format::UpnOrObjectId) => refuse("a user principal name or an object id"),
+        Some(Format::UpnOrObjectId) => Verdict::Refuse(format!(
+            "{:?} is not a user principal name or an object id{}",
+            short_str(s),
+            upn_hint(s)
+        )),
         Some(Format::Email) if is_email(s) => fine(),
         Some(Format::Email) => refuse("an email address"),
         Some(Format::Phone) if is_phone(s) => fine(),
@@ -147,6 +160,47 @@ pub fn is_upn(s: &str) -> bool {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~$".contains(c));
     local_ok && s.len() <= 113 && is_domain(domain)
+}
+
+/// What makes `s` no user principal name, when one thing stands out: a missing or second `@`,
+/// or a character a UPN cannot hold (`%`, `?`, `/`, a full-width `＠` that only looks like one).
+fn upn_hint(s: &str) -> String {
+    let ats = s.matches('@').count();
+    if ats == 0 && !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return ": an object id has the form 8-4-4-4-12 hex digits".into();
+    }
+    if ats == 0 {
+        let lookalike = s
+            .chars()
+            .find(|c| matches!(c, '\u{ff20}' | '\u{fe6b}' | '\u{24d0}'));
+        return match lookalike {
+            Some(c) => format!(
+                ": it has no @, only the look-alike {c:?} (U+{:04X})",
+                u32::from(c)
+            ),
+            None => ": it has no @".into(),
+        };
+    }
+    if ats > 1 {
+        return ": it has more than one @".into();
+    }
+    if s.len() > 113 {
+        return format!(": it is {} bytes long, at most 113 are possible", s.len());
+    }
+    let (local, domain) = s.split_once('@').unwrap_or((s, ""));
+    let bad = local
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "'.-_!#^~$".contains(*c)))
+        .or_else(|| {
+            domain
+                .chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || "-.".contains(*c)))
+        });
+    match bad {
+        Some(c) if c.is_ascii() => format!(": {c:?} cannot appear in a user principal name"),
+        Some(c) => format!(": {c:?} (U+{:04X}) is not an ASCII character", u32::from(c)),
+        None => String::new(),
+    }
 }
 
 fn is_domain(d: &str) -> bool {
@@ -241,6 +295,27 @@ mod tests {
             "0c9d3b4e-1f2a-4b5c-8d7e-9f0a1b2c3d4",
         ] {
             assert!(!is_upn(bad) && !is_object_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_name_refusals_say_what_is_wrong() {
+        let spec = crate::manifest::Manifest::get()
+            .parameter("UserName")
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        for (bad, says) in [
+            ("adele%2F..@contoso.com", "'%'"),
+            ("a@contoso.com?x", "'?'"),
+            ("adele\u{ff20}contoso.com", "U+FF20"),
+            ("a@b@contoso.com", "more than one @"),
+            ("a\u{0}b@contoso.com", "U+0000"),
+            ("ad\u{e9}le@contoso.com", "not an ASCII character"),
+        ] {
+            match check(spec, ParamValue::String(bad.into()), now) {
+                Verdict::Refuse(p) => assert!(p.contains(says), "{bad}: {p}"),
+                other => panic!("{bad}: {other:?}"),
+            }
         }
     }
 

@@ -2,6 +2,10 @@
 
 /// ` (did you mean "X"?)` when a known name is close to `input`, else an empty string.
 pub fn did_you_mean(input: &str, known: &[&str]) -> String {
+    // No name is longer than this; comparing a huge key would only cost time.
+    if input.len() > 128 {
+        return String::new();
+    }
     let lower = input.to_lowercase();
     known
         .iter()

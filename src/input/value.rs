@@ -54,7 +54,7 @@ pub fn coerce(spec: &ParameterSpec, raw: &Value) -> Result<Option<ParamValue>, S
             Some(i) => ParamValue::Int32(
                 i32::try_from(i).map_err(|_| format!("{i} is outside the Int32 range"))?,
             ),
-            None => return Err(format!("{n} is not a whole number")),
+            None => return Err(not_an_int32(n)),
         },
         (ParamType::Int32, Value::String(s)) => ParamValue::Int32(parse_int32(s)?),
         (ParamType::Boolean, Value::Bool(b)) => ParamValue::Boolean(*b),
@@ -71,13 +71,25 @@ pub fn coerce(spec: &ParameterSpec, raw: &Value) -> Result<Option<ParamValue>, S
     Ok(Some(value))
 }
 
+/// Why a JSON number that is not an integer is refused. `2.4e2` and `240.0` reach here as the
+/// float 240.0: say that the notation is the problem, not the value.
+fn not_an_int32(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!(
+            "{n} is written with a decimal point or an exponent (such as 2.4e2); write the whole number {f:.0} without them"
+        ),
+        Some(f) if f.fract() == 0.0 => format!("{n} is outside the Int32 range"),
+        _ => format!("{n} is not a whole number"),
+    }
+}
+
 fn parse_int32(s: &str) -> Result<i32, String> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{:?} is not a whole number", short_str(s)));
     }
     s.parse::<i32>()
-        .map_err(|_| format!("{s} is outside the Int32 range"))
+        .map_err(|_| format!("{} is outside the Int32 range", short_str(s)))
 }
 
 fn parse_boolean(s: &str) -> Result<bool, String> {
@@ -106,6 +118,51 @@ pub fn short(v: &Value) -> String {
         Value::Array(_) => "an array".into(),
         Value::Object(_) => "an object".into(),
         other => other.to_string(),
+    }
+}
+
+/// A name taken from a document (a key, a template id), made safe to put in a field path or a
+/// message: at most 64 characters, and control, line-separator and text-direction characters
+/// written as `\u{…}` escapes so that a key cannot forge a log line or reorder what a person
+/// reads.
+pub fn display_key(s: &str) -> String {
+    let mut out = String::new();
+    for c in short_str(s).chars() {
+        if is_unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Characters that never belong in a value or a name: C0/C1 controls (NUL, tab, CR, LF, ESC,
+/// NEL …), the Unicode line and paragraph separators, and the invisible marks that change the
+/// direction text is shown in.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// The JSON type of `v`, as a message says it ("an array", "null").
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a Boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -175,6 +232,37 @@ mod tests {
                 .unwrap_err()
                 .contains("not a String")
         );
+    }
+
+    #[test]
+    fn notation_not_value_is_named_for_float_integers() {
+        let lifetime = spec("LifetimeInMinutes");
+        let raw: Value = serde_json::from_str("2.4e2").unwrap();
+        let err = coerce(lifetime, &raw).unwrap_err();
+        assert!(
+            err.contains("decimal point or an exponent") && err.contains("240"),
+            "{err}"
+        );
+        assert!(
+            coerce(lifetime, &json!(240.5))
+                .unwrap_err()
+                .contains("not a whole number")
+        );
+        assert!(
+            coerce(lifetime, &json!(1e300))
+                .unwrap_err()
+                .contains("Int32 range")
+        );
+        let digits = "9".repeat(5_000);
+        assert!(coerce(lifetime, &json!(digits)).unwrap_err().len() < 200);
+    }
+
+    #[test]
+    fn display_key_escapes_what_could_forge_or_reorder_a_line() {
+        assert_eq!(display_key("Lifetime"), "Lifetime");
+        assert_eq!(display_key("a\r\nb"), "a\\u{d}\\u{a}b");
+        assert_eq!(display_key("x\u{202e}y\u{2028}"), "x\\u{202e}y\\u{2028}");
+        assert!(display_key(&"k".repeat(1000)).chars().count() <= 65);
     }
 
     proptest! {
