@@ -363,9 +363,7 @@ def main():
              "concurrent reads share it (azure-identity caches it).")
     L.append("- The peer does less around the calls: no input validation, no output contract or "
              "log, a one-paragraph HTML mail without the branding attachments tap-runbook "
-             "renders. Its two adaptations to the simulator (the `Metadata: true` header on "
-             "the token request, camelCase `message` in the sendMail body) are explained in "
-             "`bench/peer/tap_peer.py`; neither adds a request.")
+             "renders. It uses the SDK as documented, with no adjustment for the simulator.")
     L.append("- Start-up: for tap-runbook, spawn → first request is process start plus reading "
              "the input and choosing the credential. For the peer, the same measure is almost "
              "entirely Python importing the SDK (the import rows).")

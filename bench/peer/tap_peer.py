@@ -48,19 +48,6 @@ from msgraph.generated.users.item.user_item_request_builder import UserItemReque
 
 
 
-class SendMailBody(SendMailPostRequestBody):
-    """The SDK's sendMail body with camelCase property names.
-
-    msgraph-sdk writes the action parameters as Graph's metadata names them ("Message",
-    "SaveToSentItems"); tap-runbook's simulator matches the JSON names case-sensitively and
-    answers 400 unless it finds "message". Same content, same request."""
-
-    def serialize(self, writer):
-        writer.write_object_value("message", self.message)
-        writer.write_bool_value("saveToSentItems", self.save_to_sent_items)
-        writer.write_additional_data_value(self.additional_data)
-
-
 SCOPE = "https://graph.microsoft.com/.default"
 USER_SELECT = ["id", "userPrincipalName", "mail", "usageLocation", "preferredLanguage",
                "userType", "displayName"]
@@ -68,10 +55,7 @@ LIFETIME_MINUTES = 240
 
 
 async def workflow(user_name, sender, graph_url):
-    # The simulator's managed-identity endpoint insists on `Metadata: true` (as Azure
-    # Automation's sandbox examples send it); azure-identity's App Service request does not
-    # send it by default, so it is added through the credential's own pipeline option.
-    async with ManagedIdentityCredential(headers={"Metadata": "true"}) as credential:
+    async with ManagedIdentityCredential() as credential:
         client = GraphServiceClient(credentials=credential, scopes=[SCOPE])
         client.request_adapter.base_url = graph_url.rstrip("/") + "/v1.0"
 
@@ -116,7 +100,7 @@ async def workflow(user_name, sender, graph_url):
                 f"<p>It is valid for {created.lifetime_in_minutes or LIFETIME_MINUTES} minutes "
                 f"from {until.isoformat()} and can be used once.</p>"
                 f"<p>IT Service</p></body></html>")
-        mail = SendMailBody(
+        mail = SendMailPostRequestBody(
             message=Message(
                 subject="Your Temporary Access Pass",
                 body=ItemBody(content_type=BodyType.Html, content=html),
