@@ -99,16 +99,21 @@ fn read_document(path: &Path, flag: &str) -> Result<Vec<u8>, Problem> {
     };
     let limit = MAX_DOCUMENT_BYTES as u64 + 1;
     let mut bytes = Vec::new();
-    let result = if path.as_os_str() == "-" {
+    let stdin = path.as_os_str() == "-";
+    let name = if stdin {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let result = if stdin {
         io::stdin().lock().take(limit).read_to_end(&mut bytes)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
-    result.map_err(|e| problem(format!("cannot read {}: {e}", path.display())))?;
+    result.map_err(|e| problem(format!("cannot read {name}: {e}")))?;
     if bytes.len() as u64 >= limit {
         return Err(problem(format!(
-            "{} is larger than {MAX_DOCUMENT_BYTES} bytes",
-            path.display()
+            "{name} is larger than {MAX_DOCUMENT_BYTES} bytes"
         )));
     }
     Ok(bytes)
@@ -128,8 +133,13 @@ fn prepare(args: &InputArgs, log: &JobLog) -> Result<TapRequest, i32> {
             .map_err(|e| e.to_job_error()),
         (inv, cust) => {
             let problems: Vec<Problem> = [inv.err(), cust.err()].into_iter().flatten().collect();
+            let code = if problems.iter().all(|p| p.field == "--customization") {
+                ErrorCode::InvalidCustomization
+            } else {
+                ErrorCode::InvalidInput
+            };
             let mut error = JobError::new(
-                ErrorCode::InvalidInput,
+                code,
                 format!(
                     "cannot read the input: {}",
                     problems

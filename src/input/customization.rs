@@ -146,6 +146,7 @@ pub fn from_value(mut root: Value) -> Result<Customization, Vec<Problem>> {
         Shape::TenantDocument => {
             let obj = root.as_object_mut().expect("checked above");
             canon_keys(obj, TENANT_KEYS, "customization", &mut problems);
+            misplaced_entry_keys(obj, &m.name, &mut problems);
             if let Some(Value::Object(runbooks)) = obj.get_mut("Runbooks") {
                 canon_keys(
                     runbooks,
@@ -255,6 +256,21 @@ fn detect_shape(object: &Map<String, Value>, runbook: &str) -> Result<Shape, Vec
             )
         })
         .collect())
+}
+
+/// In the whole tenant document a runbook's entry lives under `Runbooks`; the same keys at the
+/// top would be silently ignored, so they are refused with where they belong.
+fn misplaced_entry_keys(obj: &Map<String, Value>, runbook: &str, problems: &mut Vec<Problem>) {
+    for key in obj.keys() {
+        let entry_key = ENTRY_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key));
+        if entry_key || key.eq_ignore_ascii_case(runbook) {
+            problems.push(problem(
+                &format!("customization.{key}"),
+                format!("is at the top of the tenant document, where it is ignored; it belongs under Runbooks.{runbook}"),
+                Some(format!("{{ \"Runbooks\": {{ \"{runbook}\": {{ \"Parameters\": … }} }} }}")),
+            ));
+        }
+    }
 }
 
 /// RealmJoin runbook names look like `rjgit-org_general_add-user`.
