@@ -24,6 +24,10 @@ use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
 use crate::workflow::{self, Job, Progress};
 
+/// The time a pass replacement is given at least before the deadline (half the budget for
+/// very short deadlines).
+const REPLACE_RESERVE: Duration = Duration::from_secs(5);
+
 /// How long after the deadline the job is cut off if a step did not end by itself.
 const DEADLINE_BACKSTOP: Duration = Duration::from_secs(2);
 
@@ -287,6 +291,7 @@ async fn run_job(
             what_if: args.what_if,
             outbox: args.outbox.as_deref(),
             started,
+            replace_reserve: REPLACE_RESERVE.min(Duration::from_secs(args.deadline) / 2),
             download_branding: args.simulate.is_none(),
             progress: &progress,
         };

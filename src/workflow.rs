@@ -36,6 +36,9 @@ pub struct Job<'a> {
     pub outbox: Option<&'a Path>,
     /// When the job started, to recognise a pass this job created.
     pub started: OffsetDateTime,
+    /// Budget the replacement needs: with less time left before the deadline the old pass is
+    /// not touched, since a delete whose create then runs out of time leaves the user with none.
+    pub replace_reserve: std::time::Duration,
     /// Download branding images. Off against a simulated tenant: a rehearsal reaches nothing
     /// beyond loopback.
     pub download_branding: bool,
@@ -141,6 +144,20 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         return Ok(what_if(job, &plan).await);
     }
 
+    let left = job
+        .graph
+        .config()
+        .deadline
+        .saturating_duration_since(tokio::time::Instant::now());
+    if left < job.replace_reserve {
+        return Err(JobError::new(
+            ErrorCode::Timeout,
+            format!(
+                "only {:.1} s of the deadline are left, too little to replace the pass safely; the existing pass was kept",
+                left.as_secs_f64()
+            ),
+        ));
+    }
     job.progress.update(|s| s.replacing = true);
     for pass in &plan.existing {
         job.log.output(format!(

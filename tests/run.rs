@@ -651,3 +651,24 @@ async fn an_unexpected_refusal_of_the_policy_read_is_a_warning() {
             .contains("policy could not be read")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_little_time_left_keeps_the_old_pass() {
+    // Preflight takes 2.5 s of a 4 s budget: less than the 2 s the replacement is given.
+    let sim = tenant(|t| {
+        t["faults"] = json!([{ "method": "GET", "path": "/v1.0/users/*/authentication/temporaryAccessPassMethods", "delayMs": 2500 }]);
+    })
+    .await;
+    let run = run(&sim, invocation(ADELE, json!({})), &["--deadline", "4"]).await;
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let error = &run.result()["error"];
+    assert_eq!(error["code"], "Timeout");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("existing pass was kept"),
+        "{error}"
+    );
+    assert!(writes(&sim).is_empty());
+}
