@@ -195,26 +195,4 @@ mod tests {
         );
         assert_eq!(allowed, expected);
     }
-
-    #[test]
-    fn readme_parameter_table_matches_the_manifest() {
-        let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-        let readme = std::fs::read_to_string(readme_path).unwrap();
-        let (start, end) = ("<!-- parameters:start -->\n", "<!-- parameters:end -->");
-        let from = readme.find(start).expect("README has the table markers") + start.len();
-        let to = readme.find(end).expect("README has the table end marker");
-        let table = parameter_table_markdown(Manifest::get());
-        if readme[from..to] != table {
-            if std::env::var_os("TAP_RUNBOOK_WRITE_README").is_some() {
-                std::fs::write(
-                    readme_path,
-                    format!("{}{table}{}", &readme[..from], &readme[to..]),
-                )
-                .unwrap();
-            }
-            panic!(
-                "README parameter table is stale: run `TAP_RUNBOOK_WRITE_README=1 cargo test --lib readme` and commit it"
-            );
-        }
-    }
 }

@@ -602,27 +602,5 @@ fn every_case_has_one_expectation() {
 
 #[test]
 fn readme_fault_table_matches_the_suite() {
-    let readme_path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-    let readme = std::fs::read_to_string(readme_path).unwrap();
-    let (start, end) = ("<!-- fault-matrix:start -->\n", "<!-- fault-matrix:end -->");
-    let from = readme
-        .find(start)
-        .expect("README has the fault-matrix start marker")
-        + start.len();
-    let to = readme
-        .find(end)
-        .expect("README has the fault-matrix end marker");
-    let section = readme_section();
-    if readme[from..to] != section {
-        if std::env::var_os("TAP_RUNBOOK_WRITE_README").is_some() {
-            std::fs::write(
-                readme_path,
-                format!("{}{section}{}", &readme[..from], &readme[to..]),
-            )
-            .unwrap();
-        }
-        panic!(
-            "README fault table is stale: run `TAP_RUNBOOK_WRITE_README=1 cargo test --test main readme_fault_table` and commit it"
-        );
-    }
+    crate::common::assert_readme_section("fault-matrix", &readme_section());
 }

@@ -358,3 +358,10 @@ fn simulator_refuses_a_non_loopback_address() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("loopback"), "{}", run.stderr);
 }
+
+#[test]
+fn readme_parameter_table_matches_the_manifest() {
+    let table =
+        tap_runbook::manifest::parameter_table_markdown(tap_runbook::manifest::Manifest::get());
+    crate::common::assert_readme_section("parameters", &table);
+}

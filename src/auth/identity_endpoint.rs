@@ -3,7 +3,7 @@
 //! reads `expires_on` only as an epoch string, which Automation has not always sent, so these
 //! two are spoken here.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::{StatusCode, Url};
 use serde_json::Value;
@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::AccessToken;
 use super::expiry::token_expiry;
-use crate::graph::{RetryPolicy, parse_retry_after};
+use crate::graph::{RetryPolicy, retry_after};
 use crate::secret::Secret;
 
 /// When a response gives no expiry, ask again after this long rather than trust it for hours.
@@ -108,11 +108,7 @@ impl IdentityEndpoint {
                 ))
             })?;
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = retry_after(response.headers());
         let body = response
             .bytes()
             .await

@@ -1,14 +1,14 @@
 //! The Graph client: base URL, bearer token, and the one retry loop every call goes through.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url, header};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use super::error::{GraphCall, GraphError, GraphErrorKind};
-use super::retry::{RetryPolicy, parse_retry_after};
+use super::retry::{RetryPolicy, retry_after};
 use crate::auth::{AccessToken, Credential};
 use crate::job::JobLog;
 
@@ -479,11 +479,6 @@ fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    header_text(headers, header::RETRY_AFTER.as_str())
-        .and_then(|v| parse_retry_after(&v, SystemTime::now()))
 }
 
 /// A transport error with its causes ("connection reset by peer" sits deep in the chain),

@@ -16,5 +16,5 @@ pub use error::{GraphCall, GraphError, GraphErrorKind};
 pub use model::{CreatePass, CreatedPass, GraphUser, TapMethod, TapPolicy};
 pub use path::UserRef;
 pub use retry::RetryPolicy;
-pub(crate) use retry::parse_retry_after;
+pub(crate) use retry::retry_after;
 pub use transport::{CA_FILE_VARIABLE, HttpSettings, HttpSetupError, build_http_client};

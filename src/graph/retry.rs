@@ -54,6 +54,14 @@ impl RetryPolicy {
     }
 }
 
+/// The wait a response's `Retry-After` header asks for, if it has a readable one.
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after(v, SystemTime::now()))
+}
+
 /// Reads a `Retry-After` value: delay seconds (Graph sometimes sends fractions such as `0.5`)
 /// or an HTTP date. A date in the past means "now". Anything else is ignored.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {

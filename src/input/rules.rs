@@ -151,15 +151,7 @@ pub fn is_upn(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
-    let local_ok = !local.is_empty()
-        && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "'.-_!#^~$".contains(c));
-    local_ok && s.len() <= 113 && is_domain(domain)
+    is_local_part(local, "'.-_!#^~$") && s.len() <= 113 && is_domain(domain)
 }
 
 /// What makes `s` no user principal name, when one thing stands out: a missing or second `@`,
@@ -203,6 +195,19 @@ fn upn_hint(s: &str) -> String {
     }
 }
 
+/// A dot-atom: at most 64 characters from `symbols` and ASCII letters and digits, with dots
+/// only between other characters.
+fn is_local_part(local: &str, symbols: &str) -> bool {
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || symbols.contains(c))
+}
+
 fn is_domain(d: &str) -> bool {
     let labels: Vec<&str> = d.split('.').collect();
     d.len() <= 253
@@ -221,16 +226,7 @@ pub fn is_email(s: &str) -> bool {
     let Some((local, domain)) = s.rsplit_once('@') else {
         return false;
     };
-    !local.is_empty()
-        && local.len() <= 64
-        && s.len() <= 254
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c))
-        && is_domain(domain)
+    is_local_part(local, "!#$%&'*+/=?^_`{|}~.-") && s.len() <= 254 && is_domain(domain)
 }
 
 fn is_phone(s: &str) -> bool {

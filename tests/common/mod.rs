@@ -224,3 +224,33 @@ pub fn assert_pass_only_where_allowed(run: &Run, pass: &str) {
     assert_eq!(carrying[1]["type"], "result");
     assert!(!run.stderr.contains(pass), "the pass leaked to stderr");
 }
+
+/// Checks that the README section between `<!-- NAME:start -->` and `<!-- NAME:end -->` is
+/// `generated`; with `TAP_RUNBOOK_WRITE_README=1` it writes the section instead of failing.
+pub fn assert_readme_section(name: &str, generated: &str) {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let from = readme
+        .find(&start)
+        .unwrap_or_else(|| panic!("README has {start}"))
+        + start.len();
+    let to = readme
+        .find(&end)
+        .unwrap_or_else(|| panic!("README has {end}"));
+    if readme[from..to] != *generated {
+        if std::env::var_os("TAP_RUNBOOK_WRITE_README").is_some() {
+            std::fs::write(
+                &path,
+                format!("{}{generated}{}", &readme[..from], &readme[to..]),
+            )
+            .unwrap();
+        }
+        panic!(
+            "the README's {name} section is stale: run `TAP_RUNBOOK_WRITE_README=1 cargo test` and commit it"
+        );
+    }
+}
