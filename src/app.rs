@@ -18,7 +18,7 @@ use crate::graph::{
     Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
-use crate::job::{ErrorCode, JobError, JobLog, JobResult, Problem};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem};
 use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
@@ -48,7 +48,10 @@ pub fn main() -> i32 {
             .unwrap_or_default();
         eprintln!("tap-runbook: internal error at {place}");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     match panic::catch_unwind(AssertUnwindSafe(|| dispatch(cli))) {
         Ok(code) => code,
         Err(_) => {
@@ -61,6 +64,43 @@ pub fn main() -> i32 {
             1
         }
     }
+}
+
+/// Help and version go out as clap prints them. A usage error of a job command (`run`,
+/// `validate`) still ends with a result record, since a job host reads stdout for it; clap's
+/// explanation goes to stderr.
+fn usage_error(e: &clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    let _ = e.print();
+    let job_command = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .is_some_and(|a| a == "run" || a == "validate");
+    if job_command {
+        let log = JobLog::stdout(OutputFormat::Auto, false);
+        let m = Manifest::get();
+        log.set_runbook(&m.name, &m.version);
+        let message = e
+            .kind()
+            .as_str()
+            .unwrap_or("invalid command line")
+            .to_owned();
+        let mut error = JobError::new(
+            ErrorCode::InvalidInput,
+            format!("command line: {message}; see stderr or --help"),
+        );
+        error.problems.push(Problem {
+            field: "command line".into(),
+            problem: message,
+            allowed: None,
+        });
+        log.finish(&JobResult::failed(error));
+    }
+    2
 }
 
 fn dispatch(cli: Cli) -> i32 {

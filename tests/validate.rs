@@ -365,3 +365,18 @@ fn readme_parameter_table_matches_the_manifest() {
         tap_runbook::manifest::parameter_table_markdown(tap_runbook::manifest::Manifest::get());
     crate::common::assert_readme_section("parameters", &table);
 }
+
+#[test]
+fn a_usage_error_of_a_job_command_still_ends_with_a_result_record() {
+    let run = Test::new()
+        .args(["run", "--format", "ndjson", "--no-such-flag"])
+        .run();
+    assert_eq!(run.code, 2);
+    let result = run.result();
+    assert_eq!(result["status"], "Failed");
+    assert_eq!(result["error"]["code"], "InvalidInput");
+    assert!(run.stderr.contains("--no-such-flag"), "{}", run.stderr);
+    let help = Test::new().args(["run", "--help"]).run();
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("--what-if"));
+}
