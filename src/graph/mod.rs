@@ -10,6 +10,7 @@ mod path;
 mod retry;
 mod transport;
 
+pub use calls::Deleted;
 pub use client::{GraphAttempt, GraphClient, GraphConfig};
 pub use cloud::{Cloud, validate_graph_url};
 pub use error::{GraphCall, GraphError, GraphErrorKind};
