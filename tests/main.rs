@@ -7,4 +7,5 @@ mod input_hardening;
 mod notify;
 mod run;
 mod simulator;
+mod stops;
 mod validate;
