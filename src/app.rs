@@ -10,8 +10,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
-use tokio::sync::oneshot;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
 use crate::auth::{Credential, Environment};
 use crate::cli::{Cli, CloudArg, Command, InputArgs, RunArgs, SimulatorArgs};
@@ -117,12 +117,13 @@ fn result_file_arg(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Pat
         }
         if arg == "--result-file" {
             found = args.next_if(|v| !v.to_string_lossy().starts_with('-'));
-        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--result-file="))
-        {
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--result-file=")) {
             found = Some(value.into());
         }
     }
-    found.map(PathBuf::from).filter(|p| !p.as_os_str().is_empty())
+    found
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
 }
 
 fn dispatch(cli: Cli) -> i32 {

@@ -11,6 +11,6 @@ pub mod manifest;
 pub mod notify;
 pub mod secret;
 pub mod signals;
-pub mod user_lock;
 pub mod simulate;
+pub mod user_lock;
 pub mod workflow;

@@ -19,9 +19,7 @@ use crate::graph::{
     TapPolicy, UserRef,
 };
 use crate::input::{TapRequest, UserName};
-use crate::job::{
-    ErrorCode, JobError, JobLog, JobResult, NotificationOutcome, format_rfc3339,
-};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, NotificationOutcome, format_rfc3339};
 use crate::notify::{self, Notice};
 use crate::user_lock::UserLocks;
 use progress::outcome;
@@ -126,10 +124,8 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         }
     };
     // The check runs beside the notification, so it adds no round trip to a notified job.
-    let (confirmation, notification) = tokio::join!(
-        replace::confirm(job, &plan, &created, lock),
-        notification
-    );
+    let (confirmation, notification) =
+        tokio::join!(replace::confirm(job, &plan, &created, lock), notification);
     job.progress.set_notification(notification.clone());
     let mut result = outcome(
         &plan.user,
@@ -147,7 +143,9 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
                 format!(
                     "pass {} created {}",
                     p.id,
-                    p.created_date_time.as_deref().unwrap_or("at an unknown time")
+                    p.created_date_time
+                        .as_deref()
+                        .unwrap_or("at an unknown time")
                 )
             });
             let error = JobError::new(

@@ -1,6 +1,8 @@
 //! All integration tests, compiled into one test binary.
 
 mod common;
+mod concurrency;
+mod edges;
 mod faults;
 mod graph_client;
 mod input_hardening;

@@ -23,10 +23,7 @@ fn host_env(sim: &Simulator) -> Vec<(String, String)> {
 /// Runs a notifying job for Adele against `sim`, stopping it by `steps`.
 async fn stopped_job(sim: &Simulator, steps: Vec<Step>) -> Run {
     let env = host_env(sim);
-    let stdin = invocation(
-        ADELE,
-        json!({ "NotifyUser": true, "EmailFrom": SENDER }),
-    );
+    let stdin = invocation(ADELE, json!({ "NotifyUser": true, "EmailFrom": SENDER }));
     tokio::task::spawn_blocking(move || {
         run_with_signals(
             &["run", "--format", "ndjson", "--invocation", "-"],
@@ -76,7 +73,11 @@ async fn a_stop_before_the_replacement_changes_nothing() {
     assert_eq!(run.code, 143, "{}", run.stdout);
     let result = run.result();
     assert_eq!(result["status"], "Stopped");
-    assert!(requests(&sim).iter().all(|r| !r.starts_with("DELETE") && !r.starts_with("POST")));
+    assert!(
+        requests(&sim)
+            .iter()
+            .all(|r| !r.starts_with("DELETE") && !r.starts_with("POST"))
+    );
     assert_eq!(adele_passes(&sim).len(), 1, "the old pass is kept");
 }
 
@@ -107,7 +108,10 @@ async fn a_stop_during_the_replacement_finishes_it_then_stops() {
         );
         let held = adele_passes(&sim);
         assert_eq!(held.len(), 1);
-        assert_eq!(held[0]["temporaryAccessPass"], pass, "the user has the reported pass");
+        assert_eq!(
+            held[0]["temporaryAccessPass"], pass,
+            "the user has the reported pass"
+        );
         // Nothing after the stop: no notification, no check.
         assert!(sim.outbox().is_empty(), "no mail after the stop");
         assert!(
@@ -146,7 +150,10 @@ async fn a_second_signal_ends_the_wait_and_says_a_pass_may_exist() {
     assert_eq!(result["result"]["removedPassCount"], 1);
     assert!(result["result"]["createSentAt"].is_string());
     let warnings = result["warnings"].to_string();
-    assert!(warnings.contains("A second SIGINT ended the wait"), "{warnings}");
+    assert!(
+        warnings.contains("A second SIGINT ended the wait"),
+        "{warnings}"
+    );
     assert!(warnings.contains("may exist"), "{warnings}");
 }
 

@@ -187,11 +187,11 @@ impl GraphClient {
                     retry_after: None,
                 },
                 Exchange::NoAnswer(reason) if idempotent => Transient {
-                        error: GraphError::new(
-                            GraphErrorKind::Unavailable,
-                            call,
-                            format!("no answer from Graph: {reason}"),
-                        ),
+                    error: GraphError::new(
+                        GraphErrorKind::Unavailable,
+                        call,
+                        format!("no answer from Graph: {reason}"),
+                    ),
                     retry_after: None,
                 },
                 Exchange::NoAnswer(reason) => {

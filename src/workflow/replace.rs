@@ -284,7 +284,9 @@ pub(super) async fn confirm(
         Ok(passes) => passes,
         Err(e) => return Confirmation::Unknown(e.to_string()),
     };
-    let ours = passes.iter().any(|p| p.id.eq_ignore_ascii_case(&created.id));
+    let ours = passes
+        .iter()
+        .any(|p| p.id.eq_ignore_ascii_case(&created.id));
     let ours_created = created.created_date_time.as_deref();
     let newer = passes.iter().find(|p| {
         !p.id.eq_ignore_ascii_case(&created.id)

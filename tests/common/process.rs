@@ -24,7 +24,12 @@ pub struct Step {
 
 /// Runs the binary with only `env`, performs `steps`, and returns how it ended. Every run goes
 /// through the leak checker.
-pub fn run_with_signals(args: &[&str], env: &[(String, String)], stdin: Stdin, steps: &[Step]) -> Run {
+pub fn run_with_signals(
+    args: &[&str],
+    env: &[(String, String)],
+    stdin: Stdin,
+    steps: &[Step],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tap-runbook"));
     cmd.env_clear().args(args);
     for (k, v) in env {
