@@ -132,8 +132,9 @@ async fn a_second_signal_ends_the_wait_and_says_a_pass_may_exist() {
     let run = stopped_job(
         &sim,
         vec![
+            // Once the old pass is gone, while the new one is being created.
             Step {
-                marker: "Removing the existing",
+                marker: "temporaryAccessPassMethods/b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e -> 204",
                 signal: libc::SIGTERM,
             },
             Step {
@@ -147,6 +148,7 @@ async fn a_second_signal_ends_the_wait_and_says_a_pass_may_exist() {
     let result = run.result();
     assert_eq!(result["status"], "Stopped");
     assert_eq!(result["result"]["passMayExist"], true, "{result}");
+    assert_eq!(result["result"]["replacementInterrupted"], true, "{result}");
     assert_eq!(result["result"]["removedPassCount"], 1);
     assert!(result["result"]["createSentAt"].is_string());
     let warnings = result["warnings"].to_string();

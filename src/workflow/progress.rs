@@ -126,6 +126,11 @@ impl Progress {
                         "removedPasses": state.removed,
                         "passMayExist": state.create_unanswered_since.is_some(),
                     });
+                    if state.replacing {
+                        // Stopped between the first delete and the create's answer: the
+                        // user's passes are not what this record alone can tell.
+                        partial["replacementInterrupted"] = json!(true);
+                    }
                     if let Some(since) = state.create_unanswered_since {
                         partial["createSentAt"] = json!(format_rfc3339(since));
                     }
