@@ -7,20 +7,14 @@ use std::path::Path;
 use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
-use crate::common::sim::{invocation, tenant};
+use crate::common::sim::{ADELE, ADELE_PASS_ID, host_env, invocation, passes_of, tenant};
 use crate::common::{Run, Test};
 
-const ADELE: &str = "adele.vance@contoso.com";
-const OLD_PASS: &str = "b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e";
 const JOBS: usize = 4;
 
 /// Starts `JOBS` jobs for Adele at once, job `i` with the lock folder `lock_dir(i)`.
 async fn jobs_at_once(sim: &Simulator, lock_dir: impl Fn(usize) -> String) -> Vec<Run> {
-    let env: Vec<(String, String)> = sim
-        .client_env()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL")
-        .collect();
+    let env = host_env(sim);
     let mut handles = Vec::new();
     for i in 0..JOBS {
         let mut test = Test::new()
@@ -41,16 +35,7 @@ async fn jobs_at_once(sim: &Simulator, lock_dir: impl Fn(usize) -> String) -> Ve
 
 /// The pass Adele holds at the end.
 fn final_pass(sim: &Simulator) -> String {
-    let state = sim.state();
-    let passes = state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["userPrincipalName"] == ADELE)
-        .unwrap()["temporaryAccessPasses"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let passes = passes_of(sim, ADELE);
     assert_eq!(passes.len(), 1, "{passes:?}");
     passes[0]["id"].as_str().unwrap().to_owned()
 }
@@ -108,13 +93,13 @@ async fn jobs_on_one_machine_take_turns() {
                 .to_owned()
         })
         .collect();
-    let mut current = OLD_PASS.to_owned();
+    let mut current = ADELE_PASS_ID.to_owned();
     for _ in 0..JOBS {
         let next = results
             .iter()
             .position(|r| removed_ids(r) == [current.clone()])
             .unwrap_or_else(|| panic!("some job removed {current}: {results:#?}"));
-        if current != OLD_PASS {
+        if current != ADELE_PASS_ID {
             let warnings = results[next]["warnings"].to_string();
             assert!(
                 warnings.contains(&current) && warnings.contains("another job"),

@@ -5,41 +5,15 @@
 use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
-use crate::common::sim::{invocation, run, tenant};
+use crate::common::sim::{
+    ADELE, ADELE_ID, ADELE_PASS_ID, graph_calls, invocation, passes_of, run, tenant, writes,
+};
 use crate::common::{Test, fixture};
 
-const ADELE: &str = "adele.vance@contoso.com";
-const ADELE_ID: &str = "0a5e7f3c-1d2b-4c8e-9f6a-7b3c2d1e0f91";
-const OLD_PASS: &str = "b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e";
 const PASSES: &str = "/v1.0/users/*/authentication/temporaryAccessPassMethods";
 
 fn adele_passes(sim: &Simulator) -> Vec<Value> {
-    let state = sim.state();
-    state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["userPrincipalName"] == ADELE)
-        .unwrap()["temporaryAccessPasses"]
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-/// The Graph requests the simulator served, token requests left out.
-fn graph_calls(sim: &Simulator) -> Vec<String> {
-    sim.requests()
-        .iter()
-        .filter(|r| r.path.starts_with("/v1.0"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
-fn writes(sim: &Simulator) -> Vec<String> {
-    graph_calls(sim)
-        .into_iter()
-        .filter(|c| !c.starts_with("GET"))
-        .collect()
+    passes_of(sim, ADELE)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,7 +144,7 @@ async fn another_user_in_the_answer_stops_before_any_write() {
         );
     }
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
-    assert_eq!(adele_passes(&sim)[0]["id"], OLD_PASS);
+    assert_eq!(adele_passes(&sim)[0]["id"], ADELE_PASS_ID);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,10 +4,8 @@
 use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
-use crate::common::sim::{invocation, run, tenant};
+use crate::common::sim::{ADELE, graph_calls, invocation, passes_of, run, tenant, writes};
 use crate::common::{Test, assert_absent, assert_pass_only_where_allowed, fixture};
-
-const ADELE: &str = "adele.vance@contoso.com";
 
 fn identity_header(sim: &Simulator) -> String {
     sim.client_env()
@@ -15,34 +13,6 @@ fn identity_header(sim: &Simulator) -> String {
         .find(|(k, _)| k == "IDENTITY_HEADER")
         .unwrap()
         .1
-}
-
-/// The Graph calls (method and path) the simulator served, token requests left out.
-fn graph_calls(sim: &Simulator) -> Vec<String> {
-    sim.requests()
-        .iter()
-        .filter(|r| r.path.starts_with("/v1.0"))
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
-fn writes(sim: &Simulator) -> Vec<String> {
-    graph_calls(sim)
-        .into_iter()
-        .filter(|c| !c.starts_with("GET"))
-        .collect()
-}
-
-fn passes_of(sim: &Simulator, upn: &str) -> Vec<Value> {
-    let state = sim.state();
-    let user = state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["userPrincipalName"] == upn)
-        .unwrap()
-        .clone();
-    user["temporaryAccessPasses"].as_array().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

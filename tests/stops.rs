@@ -5,20 +5,11 @@ use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
 use crate::common::process::{Stdin, Step, run_with_signals};
-use crate::common::sim::{invocation, tenant};
+use crate::common::sim::{ADELE, host_env, invocation, passes_of, tenant};
 use crate::common::{Run, fixture};
 
-const ADELE: &str = "adele.vance@contoso.com";
 const SENDER: &str = "it-service@contoso.com";
 const CREATE: &str = "/v1.0/users/*/authentication/temporaryAccessPassMethods";
-
-/// What a job host on Azure Automation would set, for `sim`.
-fn host_env(sim: &Simulator) -> Vec<(String, String)> {
-    sim.client_env()
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL")
-        .collect()
-}
 
 /// Runs a notifying job for Adele against `sim`, stopping it by `steps`.
 async fn stopped_job(sim: &Simulator, steps: Vec<Step>) -> Run {
@@ -37,16 +28,7 @@ async fn stopped_job(sim: &Simulator, steps: Vec<Step>) -> Run {
 }
 
 fn adele_passes(sim: &Simulator) -> Vec<Value> {
-    let state = sim.state();
-    state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["userPrincipalName"] == ADELE)
-        .unwrap()["temporaryAccessPasses"]
-        .as_array()
-        .unwrap()
-        .clone()
+    passes_of(sim, ADELE)
 }
 
 fn requests(sim: &Simulator) -> Vec<String> {

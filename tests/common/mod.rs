@@ -76,15 +76,17 @@ impl Test {
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
-        let secrets: Vec<String> = self
-            .env
-            .iter()
-            .filter(|(k, _)| is_secret_variable(k))
-            .map(|(_, v)| v.clone())
-            .collect();
-        assert_no_leak(&run, &secrets);
+        assert_no_leak(&run, &secrets_of(&self.env));
         run
     }
+}
+
+/// The credentials among the variables a run was given.
+pub fn secrets_of(env: &[(String, String)]) -> Vec<String> {
+    env.iter()
+        .filter(|(k, _)| is_secret_variable(k))
+        .map(|(_, v)| v.clone())
+        .collect()
 }
 
 /// Environment variables whose values are credentials.

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Run, assert_no_leak, is_secret_variable};
+use super::{Run, assert_no_leak, secrets_of};
 
 /// What the job reads on standard input.
 pub enum Stdin {
@@ -79,12 +79,7 @@ pub fn run_with_signals(
         stdout: seen.join("\n"),
         stderr: stderr.join().unwrap(),
     };
-    let secrets: Vec<String> = env
-        .iter()
-        .filter(|(k, _)| is_secret_variable(k))
-        .map(|(_, v)| v.clone())
-        .collect();
-    assert_no_leak(&run, &secrets);
+    assert_no_leak(&run, &secrets_of(env));
     run
 }
 

@@ -27,16 +27,58 @@ pub fn invocation(user: &str, extra: Value) -> String {
     json!({ "jobId": "job-42", "parameters": params }).to_string()
 }
 
+/// The demo tenant's user with a pass, her object id and that pass's id.
+pub const ADELE: &str = "adele.vance@contoso.com";
+pub const ADELE_ID: &str = "0a5e7f3c-1d2b-4c8e-9f6a-7b3c2d1e0f91";
+pub const ADELE_PASS_ID: &str = "b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e";
+
+/// What a job host on Azure Automation would set for `sim`: its managed-identity endpoint and
+/// the Graph URL.
+pub fn host_env(sim: &Simulator) -> Vec<(String, String)> {
+    sim.client_env()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL")
+        .collect()
+}
+
+/// The passes the tenant holds for `upn`, values included.
+pub fn passes_of(sim: &Simulator, upn: &str) -> Vec<Value> {
+    let state = sim.state();
+    let user = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["userPrincipalName"] == upn)
+        .unwrap()
+        .clone();
+    user["temporaryAccessPasses"].as_array().unwrap().clone()
+}
+
+/// The Graph calls (method and path) the simulator served, token requests left out.
+pub fn graph_calls(sim: &Simulator) -> Vec<String> {
+    sim.requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
+
+/// The Graph calls that change something.
+pub fn writes(sim: &Simulator) -> Vec<String> {
+    graph_calls(sim)
+        .into_iter()
+        .filter(|c| !c.starts_with("GET"))
+        .collect()
+}
+
 /// Runs the binary against `sim` with only what a job host on Azure Automation would set.
 pub async fn run(sim: &Simulator, invocation: String, args: &[&str]) -> Run {
     let mut test = Test::new()
         .args(["run", "--format", "ndjson", "--invocation", "-"])
         .args(args.iter().copied())
         .stdin(invocation);
-    for (k, v) in sim.client_env() {
-        if k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL" {
-            test = test.env(&k, v);
-        }
+    for (k, v) in host_env(sim) {
+        test = test.env(&k, v);
     }
     tokio::task::spawn_blocking(move || test.run())
         .await
