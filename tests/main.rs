@@ -3,6 +3,7 @@
 mod common;
 mod faults;
 mod graph_client;
+mod hosts;
 mod input_hardening;
 mod notify;
 mod run;
