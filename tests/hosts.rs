@@ -319,6 +319,70 @@ async fn python_runbook_reads_the_customization_file_and_rehearses() {
     assert_eq!(writes, 0, "a rehearsal changes nothing");
 }
 
+/// Automation's `automationassets` module, standing in with the two variables the runbook
+/// reads; any other name raises, as the real module does for a missing variable.
+const AUTOMATION_ASSETS: &str = r#"
+import os
+
+VARIABLES = {
+    "TapRunbookPath": os.environ["FAKE_TAP_RUNBOOK_PATH"],
+    "TapRunbookCustomization": open(os.environ["FAKE_CUSTOMIZATION_FILE"], encoding="utf-8").read(),
+}
+
+
+def get_automation_variable(name):
+    if name not in VARIABLES:
+        raise KeyError(name)
+    return VARIABLES[name]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_runbook_reads_the_automation_variables_and_removes_its_temporary_file() {
+    let sim = tenant(|_| {}).await;
+    let modules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        modules.path().join("automationassets.py"),
+        AUTOMATION_ASSETS,
+    )
+    .unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let customization = root().join("fixtures/customization/fragment.jsonc");
+    let mut job = PythonJob::new(&sim)
+        .env("PYTHONPATH", modules.path().to_str().unwrap())
+        .env("TMPDIR", temp.path().to_str().unwrap())
+        .env("FAKE_TAP_RUNBOOK_PATH", env!("CARGO_BIN_EXE_tap-runbook"))
+        .env("FAKE_CUSTOMIZATION_FILE", customization.to_str().unwrap())
+        .args(&[&format!("UserName={ADELE}"), "CallerName=admin@contoso.com"]);
+    job.env.retain(|(k, _)| k != "TAP_RUNBOOK_EXE");
+    let run = job.run().await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let result = result_of(&run);
+    assert_eq!(result["result"]["lifetimeInMinutes"], 120, "{result}");
+    assert_eq!(result["result"]["isUsableOnce"], false, "{result}");
+    assert_eq!(
+        std::fs::read_dir(temp.path()).unwrap().count(),
+        0,
+        "the customization's temporary file is removed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_runbook_says_where_it_looked_for_a_missing_binary() {
+    let sim = tenant(|_| {}).await;
+    let run = PythonJob::new(&sim)
+        .env("TAP_RUNBOOK_EXE", "/nonexistent/tap-runbook")
+        .args(&[&format!("UserName={ADELE}"), "CallerName=admin@contoso.com"])
+        .run()
+        .await;
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("/nonexistent/tap-runbook") && run.stderr.contains("TapRunbookPath"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(graph_requests(&sim), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_runbook_stopped_by_sigterm_ends_with_the_stopped_record() {
     let sim = tenant(|t| {

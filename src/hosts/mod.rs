@@ -175,6 +175,34 @@ mod tests {
         }
     }
 
+    /// The runbooks' code looks where their help says it looks.
+    #[test]
+    fn runbooks_use_the_documented_names_and_paths() {
+        let m = Manifest::get();
+        let ps = HostScript::Powershell.render(m);
+        let py = HostScript::Python.render(m);
+        for needle in [
+            format!("$env:{EXE_ENV}"),
+            format!("$env:{CUSTOMIZATION_ENV}"),
+            format!("Get-AutomationSetting '{PATH_VARIABLE}'"),
+            format!("Get-AutomationSetting '{CUSTOMIZATION_VARIABLE}'"),
+            format!("Join-Path $env:ProgramFiles '{WINDOWS_INSTALL_DIR}' 'tap-runbook.exe'"),
+            format!("'{LINUX_DEFAULT_EXE}'"),
+        ] {
+            assert!(ps.contains(&needle), "{needle}");
+        }
+        for needle in [
+            format!("os.environ.get(\"{EXE_ENV}\")"),
+            format!("os.environ.get(\"{CUSTOMIZATION_ENV}\")"),
+            format!("automation_variable(\"{PATH_VARIABLE}\")"),
+            format!("automation_variable(\"{CUSTOMIZATION_VARIABLE}\")"),
+            format!("\"{WINDOWS_INSTALL_DIR}\", \"tap-runbook.exe\""),
+            format!("\"{LINUX_DEFAULT_EXE}\""),
+        ] {
+            assert!(py.contains(&needle), "{needle}");
+        }
+    }
+
     #[test]
     fn wrapping_keeps_every_word() {
         let wrapped = wrap(&"word ".repeat(50));
