@@ -242,6 +242,31 @@ mod tests {
         assert!(block.contains("    [string] $LanguageOverride = '',\n"));
         assert!(block.contains("    [Parameter(Mandatory = $true)]\n    [string] $CallerName,\n"));
         assert!(block.ends_with("    [bool] $DryRun = $false\n)\n\n"));
+        let lines: Vec<&str> = block.lines().collect();
+        for p in &Manifest::get().parameters {
+            let at = lines
+                .iter()
+                .position(|l| l.contains(&format!("] ${}", p.name)))
+                .unwrap();
+            let default = p.default.as_ref().map(|d| match d {
+                serde_json::Value::String(s) => format!("'{s}'"),
+                serde_json::Value::Bool(b) => format!("${b}"),
+                other => other.to_string(),
+            });
+            let expected = format!(
+                "    [{}] ${}{},",
+                ps_type(p.kind),
+                p.name,
+                default.map_or(String::new(), |d| format!(" = {d}"))
+            );
+            assert_eq!(lines[at], expected);
+            assert_eq!(
+                lines[at - 1] == "    [Parameter(Mandatory = $true)]",
+                p.required,
+                "{}",
+                p.name
+            );
+        }
     }
 
     #[test]

@@ -193,7 +193,8 @@ def run(command, invocation, verbose):
 def main(argv):
     # Text that the worker's encoding cannot show is escaped, never a crash.
     for stream in (sys.stdout, sys.stderr):
-        stream.reconfigure(errors="backslashreplace")
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         parameters, options = parse_arguments(argv)
     except ValueError as problem:
