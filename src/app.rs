@@ -130,6 +130,7 @@ fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Manifest => print_document(MANIFEST_JSON),
         Command::Schema => print_document(SCHEMA_JSON),
+        Command::HostScript { script } => print_document(&script.render(Manifest::get())),
         Command::Validate(args) => validate(&args),
         Command::Run(args) => run(&args),
         Command::Simulator(args) => simulator(&args),

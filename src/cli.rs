@@ -29,6 +29,13 @@ pub enum Command {
     Manifest,
     /// Print the customization JSON Schema (customization.schema.json).
     Schema,
+    /// Print a script a job host runs, rendered from the manifest (the files under
+    /// hosts/azure-automation/).
+    HostScript {
+        /// Which script.
+        #[arg(value_enum)]
+        script: crate::hosts::HostScript,
+    },
 }
 
 /// Where the inputs come from and how to write events.

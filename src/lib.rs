@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod graph;
+pub mod hosts;
 pub mod input;
 pub mod job;
 pub mod manifest;

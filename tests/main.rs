@@ -5,6 +5,7 @@ mod concurrency;
 mod edges;
 mod faults;
 mod graph_client;
+mod hosts;
 mod input_hardening;
 mod notify;
 mod run;
