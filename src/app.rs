@@ -412,11 +412,7 @@ impl Endpoint {
                 log.output(format!("Running against a SIMULATED tenant at {} (not Microsoft Graph; no real tenant is changed)", sim.base_url()));
                 // Only the simulator's managed-identity endpoint: real credentials on this
                 // machine must never be sent to it, nor its tokens to the real service.
-                let env: Environment = sim
-                    .client_env()
-                    .into_iter()
-                    .filter(|(k, _)| k.starts_with("IDENTITY_"))
-                    .collect();
+                let env: Environment = sim.managed_identity_env().into_iter().collect();
                 let url = reqwest::Url::parse(&sim.base_url())
                     .map_err(|e| JobError::new(ErrorCode::Unexpected, e.to_string()))?;
                 (env, url, Some(sim))

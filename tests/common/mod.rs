@@ -22,6 +22,7 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
+    var_opt: Option<PathBuf>,
 }
 
 impl Test {
@@ -30,7 +31,16 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            var_opt: None,
         }
+    }
+
+    /// Runs the binary in a private mount namespace where `dir` is mounted over `/var/opt`, so
+    /// the Azure Arc agent's fixed tokens folder (`/var/opt/azcmagent/tokens`) is the test's
+    /// and nothing on the host is touched. Needs `unshare` and user namespaces (Linux).
+    pub fn var_opt(mut self, dir: &Path) -> Self {
+        self.var_opt = Some(dir.to_path_buf());
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<str>) -> Self {
@@ -61,7 +71,20 @@ impl Test {
     /// Runs the binary with nothing from the ambient environment (no AZURE_*, IDENTITY_*,
     /// MSI_* or proxy variables), only what the test set.
     pub fn run(self) -> Run {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tap-runbook"));
+        let binary = env!("CARGO_BIN_EXE_tap-runbook");
+        let mut cmd = match &self.var_opt {
+            None => assert_cmd::Command::new(binary),
+            Some(dir) => {
+                let mut cmd = assert_cmd::Command::new(system_tool("unshare"));
+                cmd.args(["--user", "--map-root-user", "--mount", "/bin/sh", "-c"])
+                    .arg(r#""$1" --bind "$2" /var/opt && shift 2 && exec "$@""#)
+                    .arg("sh")
+                    .arg(system_tool("mount"))
+                    .arg(dir)
+                    .arg(binary);
+                cmd
+            }
+        };
         cmd.env_clear()
             .args(&self.args)
             .timeout(Duration::from_secs(120));
@@ -75,6 +98,9 @@ impl Test {
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
+        if self.var_opt.is_some() && run.stdout.is_empty() {
+            panic!("cannot give the test a private /var/opt:\n{}", run.stderr);
+        }
         let secrets: Vec<String> = self
             .env
             .iter()
@@ -84,6 +110,15 @@ impl Test {
         assert_no_leak(&run, &secrets);
         run
     }
+}
+
+/// A system tool's absolute path: the binary runs with an empty environment, so no `PATH`.
+fn system_tool(name: &str) -> PathBuf {
+    ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("{name} is needed to give the test a private /var/opt"))
 }
 
 /// Environment variables whose values are credentials.

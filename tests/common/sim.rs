@@ -34,7 +34,7 @@ pub async fn run(sim: &Simulator, invocation: String, args: &[&str]) -> Run {
         .args(args.iter().copied())
         .stdin(invocation);
     for (k, v) in sim.client_env() {
-        if k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL" {
+        if k.starts_with("IDENTITY_") || k == "IMDS_ENDPOINT" || k == "TAP_RUNBOOK_GRAPH_URL" {
             test = test.env(&k, v);
         }
     }
