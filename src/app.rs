@@ -18,6 +18,7 @@ use crate::graph::{
     Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
+use crate::job::schema::RECORD_SCHEMA_JSON;
 use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem};
 use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::signals::StopSignals;
@@ -106,7 +107,8 @@ fn usage_error(e: &clap::Error) -> i32 {
 fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Manifest => print_document(MANIFEST_JSON),
-        Command::Schema => print_document(SCHEMA_JSON),
+        Command::Schema(args) if args.records => print_document(RECORD_SCHEMA_JSON),
+        Command::Schema(_) => print_document(SCHEMA_JSON),
         Command::Validate(args) => validate(&args),
         Command::Run(args) => run(&args),
         Command::Simulator(args) => simulator(&args),

@@ -27,8 +27,17 @@ pub enum Command {
     Simulator(SimulatorArgs),
     /// Print the runbook manifest (runbook.json).
     Manifest,
-    /// Print the customization JSON Schema (customization.schema.json).
-    Schema,
+    /// Print the customization JSON Schema (customization.schema.json), or with --records
+    /// the schema of every record `run` and `validate` write (job-record.schema.json).
+    Schema(SchemaArgs),
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print job-record.schema.json instead: every log and result record.
+    #[arg(long)]
+    pub records: bool,
 }
 
 /// Where the inputs come from and how to write events.

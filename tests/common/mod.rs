@@ -3,6 +3,7 @@
 pub mod sim;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -131,8 +132,9 @@ pub fn is_secret_variable(name: &str) -> bool {
 
 /// The one leak checker every run of the binary goes through: no credential from the
 /// environment, no bearer token, and the pass only in the Output line after creation and the
-/// result record.
+/// result record. It also holds every record the run wrote to `job-record.schema.json`.
 pub fn assert_no_leak(run: &Run, secrets: &[String]) {
+    assert_records_valid(&run.stdout);
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         assert_absent(run, secret, "a credential from the environment");
     }
@@ -155,6 +157,54 @@ pub fn assert_no_leak(run: &Run, secrets: &[String]) {
     if let Some(pass) = record["result"]["temporaryAccessPass"].as_str() {
         assert_pass_only_where_allowed(run, pass);
     }
+}
+
+/// The record schema's validator, built once from what `tap-runbook schema --records` prints.
+fn record_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| tap_runbook::job::schema::record_validator().unwrap())
+}
+
+/// Every line of a job's NDJSON output (its last line is a result record) must be a record the
+/// schema accepts. Other output (text, printed documents) is not records, though any line of
+/// it that is a JSON object is held to the schema all the same.
+pub fn assert_records_valid(stdout: &str) {
+    let ndjson = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .is_some_and(|r| r["type"] == "result");
+    for line in stdout.lines() {
+        match serde_json::from_str::<Value>(line) {
+            Ok(record @ Value::Object(_)) => assert_record_valid(&record),
+            _ if ndjson => panic!("a line of NDJSON output is not a record: {line}"),
+            _ => {}
+        }
+    }
+}
+
+/// Fails unless `job-record.schema.json` accepts `record`, naming the fields at fault.
+pub fn assert_record_valid(record: &Value) {
+    if record_validator().is_valid(record) {
+        return;
+    }
+    let errors: Vec<String> = match tap_runbook::job::schema::kind_validator(record) {
+        Some(kind) => kind
+            .unwrap()
+            .iter_errors(record)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect(),
+        None => vec!["neither a log record nor a result of a known status".into()],
+    };
+    panic!("job-record.schema.json refuses a record the binary wrote: {errors:?}\n{record}");
+}
+
+/// The record a run wrote to its `--result-file`, checked against the schema.
+pub fn result_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("the result file exists");
+    let record: Value = serde_json::from_str(&text).expect("the result file is one JSON record");
+    assert_record_valid(&record);
+    record
 }
 
 /// What a run printed and how it ended.
