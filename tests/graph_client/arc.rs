@@ -328,6 +328,7 @@ async fn a_realm_outside_the_agents_folder_is_refused() {
     .await;
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_realms_are_refused_inside_a_real_agent_folder() {
     let outside = tempfile::tempdir().unwrap();
@@ -353,6 +354,7 @@ async fn hostile_realms_are_refused_inside_a_real_agent_folder() {
     }
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_agents_folder_nothing_is_read() {
     let var_opt = VarOpt::new(false);
@@ -364,6 +366,7 @@ async fn without_the_agents_folder_nothing_is_read() {
     .await;
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_gets_its_token_from_the_agents_folder() {
     let var_opt = VarOpt::new(true);
