@@ -8,7 +8,7 @@
 
 use std::fs::{self, File};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use reqwest::header::{HeaderMap, WWW_AUTHENTICATE};
 
@@ -54,13 +54,27 @@ impl ArcTokensFolder {
 
     fn read_key(&self, realm: &str) -> Result<Secret, String> {
         let named = Path::new(realm);
-        let refuse =
-            |why: String| format!("refused the key file the endpoint named, {realm:?}: {why}");
+        let refuse = |why: String| {
+            format!(
+                "the key file its challenge named, {realm:?}, was refused: {why}; nothing was sent"
+            )
+        };
         if !named.is_absolute() {
             return Err(refuse("not an absolute path".into()));
         }
         if !has_key_extension(named) {
             return Err(refuse("not a .key file".into()));
+        }
+        // As written first, before the file system is asked anything about the path: on
+        // Windows even resolving a UNC path would open a connection to the host it names.
+        if !named
+            .parent()
+            .is_some_and(|parent| same_path(parent, &self.0))
+        {
+            return Err(refuse(format!(
+                "it is not directly inside the agent's tokens folder {}",
+                self.0.display()
+            )));
         }
         let folder = fs::canonicalize(&self.0).map_err(|e| {
             refuse(format!(
@@ -72,7 +86,8 @@ impl ArcTokensFolder {
             fs::canonicalize(named).map_err(|e| refuse(format!("it cannot be resolved ({e})")))?;
         if file.parent() != Some(folder.as_path()) {
             return Err(refuse(format!(
-                "it is not directly inside the agent's tokens folder {}",
+                "it leads to {}, outside the agent's tokens folder {}",
+                file.display(),
                 self.0.display()
             )));
         }
@@ -130,12 +145,34 @@ fn realm(headers: &HeaderMap) -> Result<String, String> {
             (scheme.eq_ignore_ascii_case("Basic") && !value.is_empty()).then(|| value.to_owned())
         })
         .ok_or_else(|| match challenges.first() {
-            None => "answered 401 without a WWW-Authenticate challenge".to_owned(),
+            None => "the endpoint answered 401 without a WWW-Authenticate challenge".to_owned(),
             Some(c) => format!(
-                "answered 401 with a challenge that names no key file ({:?})",
+                "the endpoint answered 401 with a challenge that names no key file ({:?})",
                 truncate(c, 200)
             ),
         })
+}
+
+/// Whether two paths are the same as written, component by component (ignoring letter case
+/// on Windows, as its file systems do); `..` is a component like any other here.
+fn same_path(a: &Path, b: &Path) -> bool {
+    let same = |x: Component<'_>, y: Component<'_>| {
+        if cfg!(windows) {
+            x.as_os_str()
+                .to_string_lossy()
+                .eq_ignore_ascii_case(&y.as_os_str().to_string_lossy())
+        } else {
+            x == y
+        }
+    };
+    let (mut a, mut b) = (a.components(), b.components());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if same(x, y) => {}
+            _ => return false,
+        }
+    }
 }
 
 fn has_key_extension(path: &Path) -> bool {
@@ -205,6 +242,18 @@ mod tests {
             agent.folder.answer(&quoted).unwrap().expose(),
             "c2VjcmV0LWtleQ=="
         );
+        // An agent folder that is itself a link is resolved like the file.
+        #[cfg(unix)]
+        {
+            let linked = agent.root.path().join("linked-tokens");
+            std::os::unix::fs::symlink(agent.tokens(), &linked).unwrap();
+            let via_link = ArcTokensFolder::new(&linked);
+            let realm = format!("Basic realm={}", linked.join("0a1b.key").display());
+            assert_eq!(
+                via_link.answer(&challenge(&realm)).unwrap().expose(),
+                "c2VjcmV0LWtleQ=="
+            );
+        }
     }
 
     #[test]
@@ -234,7 +283,7 @@ mod tests {
         {
             let link = agent.tokens().join("link.key");
             std::os::unix::fs::symlink(&outside, &link).unwrap();
-            cases.push((link, "not directly inside"));
+            cases.push((link, "outside the agent's tokens folder"));
             let disguised = agent.tokens().join("disguised.key");
             std::os::unix::fs::symlink(agent.tokens().join("passwd"), &disguised).unwrap();
             cases.push((disguised, "not a .key file"));
@@ -245,10 +294,14 @@ mod tests {
             assert!(!error.contains(secret));
         }
         let gone = ArcTokensFolder::new(agent.root.path().join("no-agent"));
+        let realm = gone.path().join("0a1b.key");
         let error = gone
-            .answer(&challenge(&format!("Basic realm={}", outside.display())))
+            .answer(&challenge(&format!("Basic realm={}", realm.display())))
             .unwrap_err();
-        assert!(error.contains("tokens folder"), "{error}");
+        assert!(
+            error.contains("the agent's tokens folder") && error.contains("cannot be resolved"),
+            "{error}"
+        );
     }
 
     #[test]

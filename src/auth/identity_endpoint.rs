@@ -120,13 +120,15 @@ impl IdentityEndpoint {
                     // Nothing is read, and nothing sent, unless the realm passes every check.
                     let key = folder
                         .answer(&challenge.headers)
-                        .map_err(|why| TokenFailure::Final(format!("the endpoint {why}")))?;
+                        .map_err(TokenFailure::Final)?;
                     let mut basic = HeaderValue::from_str(&format!("Basic {}", key.expose()))
                         .map_err(|_| {
                             TokenFailure::Final("the agent's key is not a header value".into())
                         })?;
                     basic.set_sensitive(true);
-                    let answer = self.send(request().header(AUTHORIZATION, basic)).await?;
+                    let mut answer = self.send(request().header(AUTHORIZATION, basic)).await?;
+                    // What the endpoint says is quoted in messages; it must not quote the key.
+                    answer.body = redact(&answer.body, key.expose());
                     if answer.status == StatusCode::UNAUTHORIZED {
                         return Err(TokenFailure::Final(format!(
                             "the endpoint did not accept the agent's key ({})",
@@ -228,6 +230,15 @@ fn describe_failure(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
+/// `body` with every occurrence of `secret` replaced by `***`.
+fn redact(body: &[u8], secret: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    if secret.is_empty() || !text.contains(secret) {
+        return body.to_vec();
+    }
+    text.replace(secret, "***").into_bytes()
+}
+
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &text[..i]),
@@ -247,6 +258,14 @@ mod tests {
         assert_eq!(token.expires_at, datetime!(2026-11-29 10:05:00 UTC));
         assert!(parse_token(br#"{"access_token":""}"#, now).is_err());
         assert!(parse_token(b"nope", now).is_err());
+    }
+
+    #[test]
+    fn an_answer_quoting_the_key_is_redacted() {
+        let body = br#"{"error":"unauthorized","error_description":"key k3y-v4lue is stale"}"#;
+        let text = describe_failure(StatusCode::UNAUTHORIZED, &redact(body, "k3y-v4lue"));
+        assert_eq!(text, "HTTP 401 Unauthorized: key *** is stale");
+        assert_eq!(redact(b"plain", "k3y"), b"plain");
     }
 
     #[test]

@@ -300,6 +300,7 @@ async fn assert_refused(realm: &str, var_opt: Option<&VarOpt>, why: &str) {
     assert_eq!(result["error"]["code"], "AuthenticationFailed", "{result}");
     let message = result["error"]["message"].as_str().unwrap();
     assert!(message.contains(why), "{realm}: {message}");
+    assert!(message.contains("nothing was sent"), "{message}");
     assert!(message.contains("Azure Arc-enabled server"), "{message}");
     assert_absent(
         &run,
@@ -323,7 +324,7 @@ async fn a_realm_outside_the_agents_folder_is_refused() {
     assert_refused(
         stolen.to_str().unwrap(),
         None,
-        "refused the key file the endpoint named",
+        "was refused: it is not directly inside",
     )
     .await;
 }
@@ -346,7 +347,10 @@ async fn hostile_realms_are_refused_inside_a_real_agent_folder() {
     for (realm, why) in [
         (stolen.display().to_string(), "not directly inside"),
         (escape, "not directly inside"),
-        (format!("{AGENT_FOLDER}/link.key"), "not directly inside"),
+        (
+            format!("{AGENT_FOLDER}/link.key"),
+            "outside the agent's tokens folder",
+        ),
         (format!("{AGENT_FOLDER}/stolen.txt"), "not a .key file"),
         (format!("{AGENT_FOLDER}/big.key"), "larger than 4096 bytes"),
     ] {
