@@ -54,6 +54,15 @@ impl SimulatorState {
     }
 }
 
+impl Drop for SimulatorState {
+    /// The simulated agent's unanswered challenges go with it, as the real agent's expire.
+    fn drop(&mut self) {
+        for file in lock(&self.arc_challenges).drain(..) {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
 /// Locks a mutex; a panic in another request must not take the whole simulator down, and the
 /// guarded data stays consistent because no critical section awaits or panics midway.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

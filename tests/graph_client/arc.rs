@@ -102,6 +102,13 @@ async fn a_key_folder_other_than_the_agents_is_refused_and_nothing_is_sent() {
         error.message
     );
     assert_eq!(arc_statuses(&sim), [Some(401)], "no second request");
+    assert_eq!(fs::read_dir(keys.path()).unwrap().count(), 1);
+    sim.shutdown().await.unwrap();
+    assert_eq!(
+        fs::read_dir(keys.path()).unwrap().count(),
+        0,
+        "an unanswered challenge's key goes with the simulator"
+    );
 }
 
 #[tokio::test]
