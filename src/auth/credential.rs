@@ -116,9 +116,10 @@ impl fmt::Debug for Credential {
 impl Credential {
     /// Chooses the credential from the captured environment, first match wins:
     /// `IDENTITY_ENDPOINT`+`IDENTITY_HEADER`, `MSI_ENDPOINT`+`MSI_SECRET`,
-    /// `IDENTITY_ENDPOINT`+`IMDS_ENDPOINT` (Azure Arc, its key files read only from the agent's
-    /// fixed [`ArcTokensFolder::agent`]), `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_SECRET`
-    /// (both with `AZURE_CLIENT_ID` and `AZURE_TENANT_ID`), else the instance metadata service.
+    /// `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_SECRET` (both with `AZURE_CLIENT_ID` and
+    /// `AZURE_TENANT_ID`), `IDENTITY_ENDPOINT`+`IMDS_ENDPOINT` (Azure Arc, its key files read
+    /// only from the agent's fixed [`ArcTokensFolder::agent`]), else the instance metadata
+    /// service.
     /// `AZURE_CLIENT_ID` alone picks a user-assigned managed identity. A set that is only
     /// partly present is an error unless a complete one follows, rather than a silent
     /// fall-through to a different identity. `AZURE_AUTHORITY_HOST` overrides the cloud's
@@ -274,28 +275,6 @@ fn choose(
         let protocol = Protocol::LegacyMsi(Secret::new(secret));
         return Ok(Some((kind, endpoint(url, protocol, client_id)?)));
     }
-    if arc {
-        let Some(url) = env.get("IDENTITY_ENDPOINT") else {
-            partial.push("IMDS_ENDPOINT is set but IDENTITY_ENDPOINT is not".into());
-            return Ok(None);
-        };
-        if client_id.is_some() {
-            return Err(AuthError::Configuration(format!(
-                "IDENTITY_ENDPOINT and IMDS_ENDPOINT select the Azure Arc-enabled server's own \
-                 identity, which is system-assigned only; unset {CLIENT_ID}"
-            )));
-        }
-        let source = endpoint(url, Protocol::AzureArc(arc_tokens), None)?;
-        if let Source::Endpoint(e) = &source
-            && !is_loopback(&e.endpoint)
-        {
-            // The agent listens on this machine; its key must never travel further.
-            return Err(AuthError::Configuration(format!(
-                "IDENTITY_ENDPOINT {url:?} is not on this machine, as the Azure Arc agent's endpoint is"
-            )));
-        }
-        return Ok(Some((CredentialKind::AzureArcManagedIdentity, source)));
-    }
     if let Some((file, client_id, tenant_id)) =
         app_registration(env, "AZURE_FEDERATED_TOKEN_FILE", partial)
     {
@@ -328,7 +307,45 @@ fn choose(
         };
         return Ok(Some((kind, Source::Azure(source))));
     }
+    // The Arc agent sets its pair for every process on the machine, so a job that names an
+    // app registration of its own means that one.
+    if arc {
+        match env.get("IDENTITY_ENDPOINT") {
+            None => partial.push("IMDS_ENDPOINT is set but IDENTITY_ENDPOINT is not".into()),
+            Some(url) => return arc_agent(url, client_id.as_deref(), arc_tokens, http).map(Some),
+        }
+    }
     Ok(None)
+}
+
+/// The Arc agent's endpoint: on this machine, for the system-assigned identity only.
+fn arc_agent(
+    url: &str,
+    client_id: Option<&str>,
+    tokens: ArcTokensFolder,
+    http: &reqwest::Client,
+) -> Result<(CredentialKind, Source), AuthError> {
+    if client_id.is_some() {
+        return Err(AuthError::Configuration(format!(
+            "IDENTITY_ENDPOINT and IMDS_ENDPOINT select the Azure Arc-enabled server's own \
+             identity, which is system-assigned only; unset {CLIENT_ID}"
+        )));
+    }
+    let endpoint = Url::parse(url)
+        .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
+    if !is_loopback(&endpoint) {
+        // The agent listens on this machine; its key must never travel further.
+        return Err(AuthError::Configuration(format!(
+            "IDENTITY_ENDPOINT {url:?} is not on this machine, as the Azure Arc agent's endpoint is"
+        )));
+    }
+    let source = Source::Endpoint(IdentityEndpoint {
+        protocol: Protocol::AzureArc(tokens),
+        endpoint,
+        client_id: None,
+        http: http.clone(),
+    });
+    Ok((CredentialKind::AzureArcManagedIdentity, source))
 }
 
 /// Both variables of a pair, or `None`; one without the other is noted as partial.
