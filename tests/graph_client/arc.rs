@@ -250,6 +250,19 @@ fn user_assigned_and_remote_arc_endpoints_are_configuration_errors() {
         credential.kind(),
         CredentialKind::ClientSecret { .. }
     ));
+    let lone_imds: Environment = [
+        ("AZURE_CLIENT_SECRET", "client-secret"),
+        ("AZURE_CLIENT_ID", "app-1"),
+        ("AZURE_TENANT_ID", "tenant-1"),
+        ("IMDS_ENDPOINT", "http://127.0.0.1:40342"),
+    ]
+    .into_iter()
+    .collect();
+    let credential = Credential::from_environment(&lone_imds, Cloud::Global, &http()).unwrap();
+    assert!(matches!(
+        credential.kind(),
+        CredentialKind::ClientSecret { .. }
+    ));
     let legacy_first: Environment = [
         ("MSI_ENDPOINT", "http://127.0.0.1:2/msi"),
         ("MSI_SECRET", "s"),
