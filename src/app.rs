@@ -4,13 +4,14 @@
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::Parser;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
 use crate::auth::{Credential, Environment};
 use crate::cli::{Cli, CloudArg, Command, InputArgs, RunArgs, SimulatorArgs};
@@ -19,10 +20,11 @@ use crate::graph::{
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
 use crate::job::schema::RECORD_SCHEMA_JSON;
-use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem, StopSignal};
 use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
+use crate::user_lock::UserLocks;
 use crate::workflow::{self, Job, Progress};
 
 /// The time a pass replacement is given at least before the deadline (half the budget for
@@ -85,6 +87,8 @@ fn usage_error(e: &clap::Error) -> i32 {
         let log = JobLog::stdout(OutputFormat::Auto, false);
         let m = Manifest::get();
         log.set_runbook(&m.name, &m.version);
+        // A job host that reads the result file instead of stdout still gets its record.
+        log.set_result_file(result_file_arg(std::env::args_os().skip(1)));
         let message = e
             .kind()
             .as_str()
@@ -102,6 +106,25 @@ fn usage_error(e: &clap::Error) -> i32 {
         log.finish(&JobResult::failed(error));
     }
     2
+}
+
+/// The `--result-file` of a command line clap refused, if one can be made out.
+fn result_file_arg(args: impl Iterator<Item = std::ffi::OsString>) -> Option<PathBuf> {
+    let mut args = args.peekable();
+    let mut found = None;
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--result-file" {
+            found = args.next_if(|v| !v.to_string_lossy().starts_with('-'));
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--result-file=")) {
+            found = Some(value.into());
+        }
+    }
+    found
+        .map(PathBuf::from)
+        .filter(|p| !p.as_os_str().is_empty())
 }
 
 fn dispatch(cli: Cli) -> i32 {
@@ -165,18 +188,65 @@ fn read_document(path: &Path, flag: &str) -> Result<Vec<u8>, Problem> {
     Ok(bytes)
 }
 
-/// The input stage shared by `run` and `validate`: read, merge, validate. On failure the
-/// problems are logged and the result record is written; the caller only returns the code.
-fn prepare(args: &InputArgs, log: &JobLog) -> Result<TapRequest, i32> {
-    let invocation = read_document(&args.invocation, "--invocation");
-    let customization = args
-        .customization
-        .as_deref()
-        .map(|p| read_document(p, "--customization"))
-        .transpose();
-    let outcome = match (invocation, customization) {
+/// Reads both documents on a thread of their own, so that a stop signal or the deadline can
+/// end the wait for input that never comes (a held-open stdin, a FIFO nobody writes).
+fn spawn_reader(args: &InputArgs) -> oneshot::Receiver<ReadDocuments> {
+    let (tx, rx) = oneshot::channel();
+    let invocation = args.invocation.clone();
+    let customization = args.customization.clone();
+    std::thread::spawn(move || {
+        let inv = read_document(&invocation, "--invocation");
+        let cust = customization
+            .as_deref()
+            .map(|p| read_document(p, "--customization"))
+            .transpose();
+        let _ = tx.send((inv, cust));
+    });
+    rx
+}
+
+type ReadDocuments = (Result<Vec<u8>, Problem>, Result<Option<Vec<u8>>, Problem>);
+
+/// The input stage shared by `run` and `validate`: read, merge, validate, while listening
+/// for stop signals and within the deadline. On failure the problems are on the Error stream
+/// and the result to finish with comes back.
+async fn prepare(
+    args: &InputArgs,
+    log: &JobLog,
+    signals: &mut StopSignals,
+    deadline: Option<tokio::time::Instant>,
+) -> Result<TapRequest, Box<JobResult>> {
+    let reading = spawn_reader(args);
+    let timer = async {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    let documents = tokio::select! {
+        read = reading => read.map_err(|_| Box::new(JobResult::failed(JobError::new(
+            ErrorCode::Unexpected,
+            "the input could not be read",
+        ))))?,
+        signal = signals.next() => {
+            log.error(format!("Stopped by {} while reading the input", signal.name()));
+            return Err(Box::new(JobResult::stopped(signal, None)));
+        }
+        () = timer => {
+            let error = JobError::new(
+                ErrorCode::Timeout,
+                "the input was not read within the job's deadline; nothing was changed",
+            );
+            log.error(error.message.clone());
+            return Err(Box::new(JobResult::failed(error)));
+        }
+    };
+    let outcome = match documents {
         (Ok(inv), Ok(cust)) => input::prepare(&inv, cust.as_deref(), OffsetDateTime::now_utc())
-            .map_err(|e| e.to_job_error()),
+            .map_err(|e| {
+                log.set_job_id(e.job_id.clone());
+                e.to_job_error()
+            }),
         (inv, cust) => {
             let problems: Vec<Problem> = [inv.err(), cust.err()].into_iter().flatten().collect();
             let code = if problems.iter().all(|p| p.field == "--customization") {
@@ -214,41 +284,90 @@ fn prepare(args: &InputArgs, log: &JobLog) -> Result<TapRequest, i32> {
             for p in &error.problems {
                 log.error(p.to_string());
             }
-            let result = JobResult::failed(error);
-            log.finish(&result);
-            Err(result.exit_code())
+            Err(Box::new(JobResult::failed(error)))
         }
     }
 }
 
+/// Listens for stop signals before anything else, so none can end the process without its
+/// record.
+fn listen() -> Result<StopSignals, Box<JobResult>> {
+    StopSignals::listen().map_err(|e| {
+        Box::new(JobResult::failed(JobError::new(
+            ErrorCode::Unexpected,
+            format!("cannot listen for stop signals: {e}"),
+        )))
+    })
+}
+
 fn validate(args: &InputArgs) -> i32 {
     let log = start_log(args);
-    let request = match prepare(args, &log) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    for p in &request.parameters.0 {
-        log.output(format!(
-            "{:<24} {:<40} {}",
-            p.name,
-            p.value.to_string(),
-            p.source
-        ));
-    }
-    let result = JobResult::completed(serde_json::json!({
-        "valid": true,
-        "parameters": request.parameters.to_json(),
-    }));
-    log.finish(&result);
-    result.exit_code()
+    let result = with_runtime(async {
+        let mut signals = match listen() {
+            Ok(s) => s,
+            Err(result) => return *result,
+        };
+        let request = match prepare(args, &log, &mut signals, None).await {
+            Ok(r) => r,
+            Err(result) => return *result,
+        };
+        for p in &request.parameters.0 {
+            log.output(format!(
+                "{:<24} {:<40} {}",
+                p.name,
+                p.value.to_string(),
+                p.source
+            ));
+        }
+        JobResult::completed(serde_json::json!({
+            "valid": true,
+            "parameters": request.parameters.to_json(),
+        }))
+    });
+    finish(&log, result)
 }
 
 fn run(args: &RunArgs) -> i32 {
     let log = start_log(&args.input);
     log.set_result_file(args.result_file.clone());
-    let request = match prepare(&args.input, &log) {
+    let result = with_runtime(run_job(args, &log));
+    finish(&log, result)
+}
+
+/// Runs `job` on the async runtime; a runtime that cannot start is an internal error.
+fn with_runtime(job: impl Future<Output = JobResult>) -> JobResult {
+    let runtime = match runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            return JobResult::failed(JobError::new(
+                ErrorCode::Unexpected,
+                format!("cannot start the async runtime: {e}"),
+            ));
+        }
+    };
+    let result = runtime.block_on(job);
+    // A request or a reader still blocked must not hold up the exit.
+    runtime.shutdown_background();
+    result
+}
+
+fn finish(log: &JobLog, result: JobResult) -> i32 {
+    log.finish(&result);
+    result.exit_code()
+}
+
+/// Listens for signals, reads and checks the input, sets up the Graph endpoint and
+/// credential, then runs the workflow until it ends, a signal stops it, or the deadline
+/// passes; in each case with whatever was done so far.
+async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.deadline);
+    let mut signals = match listen() {
+        Ok(s) => s,
+        Err(result) => return *result,
+    };
+    let request = match prepare(&args.input, log, &mut signals, Some(deadline)).await {
         Ok(r) => r,
-        Err(code) => return code,
+        Err(result) => return *result,
     };
     let m = Manifest::get();
     log.verbose(format!(
@@ -274,59 +393,19 @@ fn run(args: &RunArgs) -> i32 {
                 problem,
                 allowed: Some("an https URL, or http for a loopback host".into()),
             });
-            return finish(&log, JobResult::failed(error));
+            return JobResult::failed(error);
         }
     };
-    let runtime = match runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            return finish(
-                &log,
-                JobResult::failed(JobError::new(
-                    ErrorCode::Unexpected,
-                    format!("cannot start the async runtime: {e}"),
-                )),
-            );
-        }
-    };
-    let result = runtime.block_on(run_job(args, &request, graph_url, &log));
-    finish(&log, result)
-}
-
-fn finish(log: &JobLog, result: JobResult) -> i32 {
-    log.finish(&result);
-    result.exit_code()
-}
-
-/// Sets up the Graph endpoint and credential, then runs the workflow until it ends, a signal
-/// stops it, or the deadline passes; in each case with whatever was done so far.
-async fn run_job(
-    args: &RunArgs,
-    request: &TapRequest,
-    graph_url: Option<reqwest::Url>,
-    log: &JobLog,
-) -> JobResult {
     let started = OffsetDateTime::now_utc();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(args.deadline);
     let progress = Progress::default();
-    let mut signals = match StopSignals::listen() {
-        Ok(s) => s,
-        Err(e) => {
-            return JobResult::failed(JobError::new(
-                ErrorCode::Unexpected,
-                format!("cannot listen for stop signals: {e}"),
-            ));
-        }
-    };
-    let stop = signals.next();
-    tokio::pin!(stop);
+    let locks = UserLocks::from_environment();
     let work = async {
         let endpoint = match Endpoint::open(args, graph_url, log, deadline).await {
             Ok(e) => e,
             Err(e) => return JobResult::failed(e),
         };
         let job = Job {
-            request,
+            request: &request,
             graph: &endpoint.graph,
             http: &endpoint.http,
             log,
@@ -335,6 +414,7 @@ async fn run_job(
             started,
             replace_reserve: REPLACE_RESERVE.min(Duration::from_secs(args.deadline) / 2),
             download_branding: args.simulate.is_none(),
+            locks: &locks,
             progress: &progress,
         };
         let result = workflow::run(&job).await;
@@ -344,30 +424,57 @@ async fn run_job(
     tokio::pin!(work);
     tokio::select! {
         result = &mut work => result,
-        signal = &mut stop => {
-            if progress.is_replacing() {
-                // Stopping between delete and create would leave the user without a pass, or
-                // lose the value of one Graph is making.
-                log.warning(format!("{} arrived while the pass was being replaced; finishing that first (at most {} seconds)", signal.name(), REPLACE_GRACE.as_secs()));
-                if let Ok(result) = tokio::time::timeout(REPLACE_GRACE, &mut work).await {
-                    return result;
-                }
-            }
-            log.error(format!("Stopped by {}", signal.name()));
-            JobResult::stopped(signal, progress.partial_result())
-        }
+        signal = signals.next() => stop(signal, work, &mut signals, &progress, log).await,
         // A backstop only: every step is bounded by the deadline itself and ends the way that
         // step should (a late notification is a warning), so the timer waits a moment longer.
         () = tokio::time::sleep_until(deadline + DEADLINE_BACKSTOP) => {
-            let mut result = JobResult::failed(JobError::new(
-                ErrorCode::Timeout,
-                format!("the job did not finish within its deadline of {} seconds", args.deadline),
-            ));
+            let mut message = format!("the job did not finish within its deadline of {} seconds", args.deadline);
+            if progress.pass_may_exist() {
+                message.push_str("; a new pass may exist that nobody received: check the user's authentication methods in the Entra admin center, or run the job again, which removes it");
+            }
+            let mut result = JobResult::failed(JobError::new(ErrorCode::Timeout, message));
             result.result = progress.partial_result();
             log.error(result.error.as_ref().map(|e| e.message.clone()).unwrap_or_default());
             result
         }
     }
+}
+
+/// Ends the job for a stop signal. Nothing new starts after it; a replacement under way is
+/// finished first (at most [`REPLACE_GRACE`]), since stopping between delete and create
+/// would leave the user without a pass, or lose the value of one Graph is making. A second
+/// signal ends that wait at once.
+async fn stop(
+    signal: StopSignal,
+    work: std::pin::Pin<&mut impl Future<Output = JobResult>>,
+    signals: &mut StopSignals,
+    progress: &Progress,
+    log: &JobLog,
+) -> JobResult {
+    if progress.is_replacing() {
+        progress.request_stop(signal);
+        log.warning(format!(
+            "{} arrived while the pass was being replaced; finishing that first (at most {} seconds), then stopping",
+            signal.name(),
+            REPLACE_GRACE.as_secs()
+        ));
+        tokio::select! {
+            _ = work => {}
+            () = tokio::time::sleep(REPLACE_GRACE) => log.warning(format!(
+                "The replacement did not finish within {} seconds", REPLACE_GRACE.as_secs()
+            )),
+            second = signals.next() => log.warning(format!(
+                "A second {} ended the wait for the replacement", second.name()
+            )),
+        }
+        if progress.pass_may_exist() {
+            log.warning(
+                "A new pass may exist that nobody received: check the user's authentication methods in the Entra admin center, or run the job again, which removes it",
+            );
+        }
+    }
+    log.error(format!("Stopped by {}", signal.name()));
+    JobResult::stopped(signal, progress.partial_result())
 }
 
 /// Where Graph is and how to authenticate: the real service, a given URL, or a simulated

@@ -12,4 +12,5 @@ pub mod notify;
 pub mod secret;
 pub mod signals;
 pub mod simulate;
+pub mod user_lock;
 pub mod workflow;

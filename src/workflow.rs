@@ -2,26 +2,28 @@
 //! one → write it out → notify. Inputs were validated before this runs; every Graph call goes
 //! through the one client.
 
-use std::path::Path;
-use std::sync::Mutex;
+mod progress;
+mod replace;
 
-use serde_json::{Value, json};
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+pub use progress::Progress;
 
 use crate::graph::{
     CreatePass, CreatedPass, GraphClient, GraphError, GraphErrorKind, GraphUser, TapMethod,
     TapPolicy, UserRef,
 };
-use crate::input::TapRequest;
-use crate::job::{
-    ErrorCode, JobError, JobLog, JobResult, NotificationOutcome, TapOutcome, format_rfc3339,
-};
+use crate::input::{TapRequest, UserName};
+use crate::job::{ErrorCode, JobError, JobLog, JobResult, NotificationOutcome, format_rfc3339};
 use crate::notify::{self, Notice};
-
-/// A pass created this long before the job started is not ours: allows for clock skew
-/// between this host and Entra when recognising an orphan after an unanswered create.
-const CLOCK_SKEW: time::Duration = time::Duration::minutes(2);
+use crate::user_lock::UserLocks;
+use progress::outcome;
+use replace::Confirmation;
 
 /// Everything a run needs besides the request.
 pub struct Job<'a> {
@@ -42,74 +44,9 @@ pub struct Job<'a> {
     /// Download branding images. Off against a simulated tenant: a rehearsal reaches nothing
     /// beyond loopback.
     pub download_branding: bool,
+    /// The per-user locks that keep jobs for one user on this machine apart.
+    pub locks: &'a UserLocks,
     pub progress: &'a Progress,
-}
-
-/// What the job has done so far, so that a job stopped by a signal or the deadline still
-/// reports it (above all a pass that was created).
-#[derive(Default)]
-pub struct Progress(Mutex<ProgressState>);
-
-#[derive(Default)]
-struct ProgressState {
-    user: Option<GraphUser>,
-    /// Between the first delete and the create's answer: stopping now would leave the user
-    /// without a pass, or lose one Graph is making.
-    replacing: bool,
-    removed: u32,
-    created: Option<CreatedPass>,
-    notification: Option<NotificationOutcome>,
-}
-
-impl Progress {
-    fn update(&self, f: impl FnOnce(&mut ProgressState)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-
-    /// Whether the old pass is being replaced (deleted and the new one created).
-    pub fn is_replacing(&self) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).replacing
-    }
-
-    /// The result so far: the created pass if there is one, else what was removed.
-    pub fn partial_result(&self) -> Option<Value> {
-        let state = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let user = state.user.as_ref()?;
-        let notification = state
-            .notification
-            .clone()
-            .unwrap_or(NotificationOutcome::not_requested());
-        match &state.created {
-            Some(created) => {
-                serde_json::to_value(outcome(user, created, state.removed, notification)).ok()
-            }
-            None => Some(json!({
-                "userPrincipalName": user.user_principal_name,
-                "userId": user.id,
-                "removedPassCount": state.removed,
-            })),
-        }
-    }
-}
-
-fn outcome(
-    user: &GraphUser,
-    created: &CreatedPass,
-    removed: u32,
-    notification: NotificationOutcome,
-) -> TapOutcome {
-    TapOutcome {
-        user_principal_name: user.user_principal_name.clone(),
-        user_id: user.id.clone(),
-        temporary_access_pass: Some(created.temporary_access_pass.clone()),
-        start_date_time: created.start_date_time.clone(),
-        lifetime_in_minutes: created.lifetime_in_minutes,
-        is_usable_once: created.is_usable_once,
-        is_usable: created.is_usable,
-        method_usability_reason: created.method_usability_reason.clone(),
-        removed_pass_count: removed,
-        notification,
-    }
 }
 
 /// Runs the job and returns its result; failures are logged on the Error stream.
@@ -118,6 +55,10 @@ pub async fn run(job: &Job<'_>) -> JobResult {
         Ok(result) => result,
         Err(error) => {
             job.log.error(error.message.clone());
+            // A stop is a stop, also when the replacement it waited for failed.
+            if let Some(signal) = job.progress.stop_requested() {
+                return JobResult::stopped(signal, job.progress.partial_result());
+            }
             let mut result = JobResult::failed(error);
             result.result = job.progress.partial_result();
             result
@@ -138,12 +79,96 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
         "Creating a Temporary Access Pass for {}",
         req.user.as_str()
     ));
-    let plan = preflight(job).await?;
-    job.progress.update(|s| s.user = Some(plan.user.clone()));
+    let listed_at = SystemTime::now();
+    let mut plan = preflight(job).await?;
+    job.progress.set_user(&plan.user);
     if job.what_if {
         return Ok(what_if(job, &plan).await);
     }
 
+    ensure_time_to_replace(job)?;
+    let lock = replace::lock_user(job, &plan).await?;
+    replace::refresh_if_stale(job, &mut plan, lock.as_ref(), listed_at).await?;
+    job.progress.begin_replacement();
+    let replaced = match replace::remove_existing(job, &plan).await {
+        Ok(()) => replace::create(job, &plan).await,
+        Err(e) => Err(e),
+    };
+    job.progress.end_replacement(replaced.as_ref().ok());
+    let created = replaced?;
+    write_pass(job, &plan.user, &created);
+    if let Some(signal) = job.progress.stop_requested() {
+        // A stop that waited for the replacement: nothing else starts.
+        return Ok(JobResult::stopped(signal, job.progress.partial_result()));
+    }
+
+    if req.notify_user {
+        // Until the attempt ends, a stop reports the notification as asked for and not sent.
+        job.progress.set_notification(NotificationOutcome {
+            requested: true,
+            ..NotificationOutcome::not_requested()
+        });
+    }
+    let notification = async {
+        if req.notify_user {
+            notify_user(
+                job,
+                &plan.user,
+                start_of(&created),
+                created.lifetime_in_minutes,
+                created.is_usable_once,
+            )
+            .await
+        } else {
+            NotificationOutcome::not_requested()
+        }
+    };
+    // The check runs beside the notification, so it adds no round trip to a notified job.
+    let (confirmation, notification) =
+        tokio::join!(replace::confirm(job, &plan, &created, lock), notification);
+    job.progress.set_notification(notification.clone());
+    let mut result = outcome(
+        &plan.user,
+        &created,
+        job.progress.removed_passes(),
+        notification,
+    );
+    match confirmation {
+        Confirmation::Confirmed => {}
+        Confirmation::Unknown(why) => job.log.verbose(format!(
+            "Whether the new pass is still the user's could not be checked: {why}"
+        )),
+        Confirmation::Superseded(newer) => {
+            let now_has = newer.map_or("no pass at all".to_owned(), |p| {
+                format!(
+                    "pass {} created {}",
+                    p.id,
+                    p.created_date_time
+                        .as_deref()
+                        .unwrap_or("at an unknown time")
+                )
+            });
+            let error = JobError::new(
+                ErrorCode::ReplacedByAnotherJob,
+                format!(
+                    "The new pass for {} was replaced by another job moments after it was created, so it no longer works; the user now has {now_has}. Run one job per user at a time",
+                    plan.user.user_principal_name
+                ),
+            );
+            job.log.error(error.message.clone());
+            result.superseded = true;
+            result.is_usable = Some(false);
+            let mut failed = JobResult::failed(error);
+            failed.result = serde_json::to_value(result).ok();
+            return Ok(failed);
+        }
+    }
+    job.log.output("Done.");
+    Ok(JobResult::completed(result))
+}
+
+/// Refuses to touch the old pass with too little of the deadline left to create the new one.
+fn ensure_time_to_replace(job: &Job<'_>) -> Result<(), JobError> {
     let left = job
         .graph
         .config()
@@ -158,29 +183,14 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
             ),
         ));
     }
-    job.progress.update(|s| s.replacing = true);
-    for pass in &plan.existing {
-        job.log.output(format!(
-            "Removing the existing Temporary Access Pass (created {})",
-            pass.created_date_time
-                .as_deref()
-                .unwrap_or("at an unknown time")
-        ));
-        job.graph
-            .delete_pass(&plan.user.id, &pass.id)
-            .await
-            .map_err(|e| e.to_job_error())?;
-        job.progress.update(|s| s.removed += 1);
-    }
+    Ok(())
+}
 
-    let created = create(job, &plan).await;
-    job.progress.update(|s| s.replacing = false);
-    let created = created?;
-    job.progress.update(|s| s.created = Some(created.clone()));
-    // The pass goes out the moment it exists, before anything else can fail or be killed.
+/// The pass goes out the moment it exists, before anything else can fail or be killed.
+fn write_pass(job: &Job<'_>, user: &GraphUser, created: &CreatedPass) {
     job.log.output(format!(
         "Temporary Access Pass for {}: {}",
-        plan.user.user_principal_name,
+        user.user_principal_name,
         created.temporary_access_pass.expose()
     ));
     job.log.output(format!(
@@ -196,40 +206,9 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
     if created.method_usability_reason.as_deref() == Some("DisabledByPolicy") {
         job.log.warning(format!(
             "Graph reports the new pass as DisabledByPolicy: {} is not targeted by the Temporary Access Pass policy, so the pass cannot be used until the policy includes them",
-            plan.user.user_principal_name
+            user.user_principal_name
         ));
     }
-
-    if req.notify_user {
-        // Until the attempt ends, a stop reports the notification as asked for and not sent.
-        let pending = NotificationOutcome {
-            requested: true,
-            ..NotificationOutcome::not_requested()
-        };
-        job.progress.update(|s| s.notification = Some(pending));
-    }
-    let notification = if req.notify_user {
-        notify_user(
-            job,
-            &plan.user,
-            start_of(&created),
-            created.lifetime_in_minutes,
-            created.is_usable_once,
-        )
-        .await
-    } else {
-        NotificationOutcome::not_requested()
-    };
-    job.progress
-        .update(|s| s.notification = Some(notification.clone()));
-    let removed = plan.existing.len() as u32;
-    job.log.output("Done.");
-    Ok(JobResult::completed(outcome(
-        &plan.user,
-        &created,
-        removed,
-        notification,
-    )))
 }
 
 /// Reads the user, the policy and the existing passes at once, and refuses — before anything
@@ -244,6 +223,18 @@ async fn preflight(job: &Job<'_>) -> Result<Plan, JobError> {
         graph.list_passes(req.user.as_str())
     );
     let user = user.map_err(|e| user_error(&e, req.user.as_str()))?;
+    // Defence in depth: a pass is never made for an account other than the one named.
+    if !names(&req.user, &user) {
+        return Err(JobError::new(
+            ErrorCode::Unexpected,
+            format!(
+                "Graph answered the request for {} with another account, {} ({}); nothing was changed",
+                req.user.as_str(),
+                user.user_principal_name,
+                user.id
+            ),
+        ));
+    }
     job.log.verbose(format!(
         "User {} ({}), type {}, mail {}, preferred language {}, usage location {}",
         user.user_principal_name,
@@ -304,6 +295,14 @@ async fn preflight(job: &Job<'_>) -> Result<Plan, JobError> {
     })
 }
 
+/// Whether Graph's user is the one the request named.
+fn names(asked: &UserName, user: &GraphUser) -> bool {
+    match asked {
+        UserName::ObjectId(id) => user.id.eq_ignore_ascii_case(id),
+        UserName::Upn(upn) => user.user_principal_name.eq_ignore_ascii_case(upn),
+    }
+}
+
 fn user_error(e: &GraphError, name: &str) -> JobError {
     let mut error = e.to_job_error();
     if error.code == ErrorCode::UserNotFound {
@@ -356,69 +355,6 @@ fn check_policy(
         create.is_usable_once = true;
     }
     Ok(())
-}
-
-/// Creates the pass. When the create goes unanswered the pass may exist with its value lost:
-/// remove any pass created since the job started, then create once more. If that one goes
-/// unanswered too, clean up again and give up, so no pass nobody received stays behind.
-async fn create(job: &Job<'_>, plan: &Plan) -> Result<CreatedPass, JobError> {
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        let error = match job.graph.create_pass(&plan.user.id, &plan.create).await {
-            Ok(created) => return Ok(created),
-            Err(e) if e.kind == GraphErrorKind::Ambiguous => e,
-            Err(e) => return Err(e.to_job_error()),
-        };
-        job.log.warning(format!(
-            "Creating the pass went unanswered ({}); checking whether it was created",
-            error.message
-        ));
-        remove_orphans(job, plan).await?;
-        if tries == UNANSWERED_CREATES {
-            let mut failure = error.to_job_error();
-            failure.message = format!(
-                "{}; Graph did not answer {tries} create requests, and any pass they made was removed",
-                failure.message
-            );
-            return Err(failure);
-        }
-    }
-}
-
-/// Creates tried before giving up when each goes unanswered.
-const UNANSWERED_CREATES: u32 = 2;
-
-/// Deletes the passes created since the job started: their values never arrived.
-async fn remove_orphans(job: &Job<'_>, plan: &Plan) -> Result<(), JobError> {
-    let graph = job.graph;
-    let passes = graph
-        .list_passes(&plan.user.id)
-        .await
-        .map_err(|e| e.to_job_error())?;
-    for orphan in passes
-        .iter()
-        .filter(|p| created_since(p, job.started - CLOCK_SKEW))
-    {
-        job.log.verbose(format!(
-            "Removing pass {} that an unanswered request created; its value never arrived",
-            orphan.id
-        ));
-        graph
-            .delete_pass(&plan.user.id, &orphan.id)
-            .await
-            .map_err(|e| e.to_job_error())?;
-    }
-    Ok(())
-}
-
-fn created_since(pass: &TapMethod, since: OffsetDateTime) -> bool {
-    pass.created_date_time
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-        // A pass without a creation time cannot be told apart: treat it as ours, since a user
-        // has at most one pass and the old one was deleted before the create.
-        .is_none_or(|t| t >= since)
 }
 
 fn start_of(created: &CreatedPass) -> OffsetDateTime {

@@ -40,10 +40,11 @@ enum Call {
     Delete,
     Create,
     SendMail,
+    Check,
 }
 
 impl Call {
-    const ALL: [Call; 7] = [
+    const ALL: [Call; 8] = [
         Call::Token,
         Call::User,
         Call::Policy,
@@ -51,6 +52,7 @@ impl Call {
         Call::Delete,
         Call::Create,
         Call::SendMail,
+        Call::Check,
     ];
 
     /// The row heading.
@@ -63,6 +65,7 @@ impl Call {
             Call::Delete => "delete old pass",
             Call::Create => "create pass",
             Call::SendMail => "sendMail",
+            Call::Check => "check the new pass",
         }
     }
 
@@ -73,7 +76,16 @@ impl Call {
             Call::Token => ("GET", "/msi/token"),
             Call::User => ("GET", "/v1.0/users/*"),
             Call::Policy => ("GET", "/v1.0/policies/**"),
-            Call::List => ("GET", PASSES),
+            // The preflight addresses the user as the invocation names her; later reads use
+            // her object id.
+            Call::List => (
+                "GET",
+                "/v1.0/users/*@*/authentication/temporaryAccessPassMethods",
+            ),
+            Call::Check => (
+                "GET",
+                "/v1.0/users/0a5e7f3c-*/authentication/temporaryAccessPassMethods",
+            ),
             Call::Delete => (
                 "DELETE",
                 "/v1.0/users/*/authentication/temporaryAccessPassMethods/*",
@@ -91,7 +103,10 @@ impl Call {
             ("GET", ["msi", "token"]) => Call::Token,
             ("GET", ["v1.0", "users", _]) => Call::User,
             ("GET", ["v1.0", "policies", ..]) => Call::Policy,
-            ("GET", ["v1.0", "users", _, "authentication", TAP]) => Call::List,
+            ("GET", ["v1.0", "users", user, "authentication", TAP]) if user.contains("%40") => {
+                Call::List
+            }
+            ("GET", ["v1.0", "users", _, "authentication", TAP]) => Call::Check,
             ("POST", ["v1.0", "users", _, "authentication", TAP]) => Call::Create,
             ("DELETE", ["v1.0", "users", _, "authentication", TAP, _]) => Call::Delete,
             ("POST", ["v1.0", "users", _, "sendMail"]) => Call::SendMail,
@@ -107,7 +122,7 @@ impl Call {
             Call::User | Call::Policy | Call::List => 1,
             Call::Delete => 2,
             Call::Create => 3,
-            Call::SendMail => 4,
+            Call::SendMail | Call::Check => 4,
         }
     }
 }
@@ -131,10 +146,14 @@ enum Fault {
     Malformed,
     /// 401 `InvalidAuthenticationToken`.
     Unauthorized,
+    /// 500: not retried; a create or sendMail may have taken effect.
+    ServerError,
+    /// 502: as 500.
+    BadGateway,
 }
 
 impl Fault {
-    const ALL: [Fault; 8] = [
+    const ALL: [Fault; 10] = [
         Fault::ThrottledRetryAfter,
         Fault::Throttled,
         Fault::Unavailable,
@@ -143,6 +162,8 @@ impl Fault {
         Fault::DelayPastDeadline,
         Fault::Malformed,
         Fault::Unauthorized,
+        Fault::ServerError,
+        Fault::BadGateway,
     ];
 
     /// The column heading.
@@ -156,6 +177,8 @@ impl Fault {
             Fault::DelayPastDeadline => "delay past the deadline",
             Fault::Malformed => "malformed 2xx body",
             Fault::Unauthorized => "401",
+            Fault::ServerError => "500",
+            Fault::BadGateway => "502",
         }
     }
 
@@ -169,7 +192,9 @@ impl Fault {
             | Fault::Unavailable
             | Fault::GatewayTimeout
             | Fault::Reset
-            | Fault::Unauthorized => &[Times::Once, Times::Always],
+            | Fault::Unauthorized
+            | Fault::ServerError
+            | Fault::BadGateway => &[Times::Once, Times::Always],
             Fault::Throttled | Fault::Malformed => &[Times::Once],
             Fault::DelayPastDeadline => &[Times::Always],
         }
@@ -193,6 +218,8 @@ impl Fault {
             (Fault::Unauthorized, _) => {
                 json!({ "status": 401, "code": "InvalidAuthenticationToken" })
             }
+            (Fault::ServerError, _) => json!({ "status": 500 }),
+            (Fault::BadGateway, _) => json!({ "status": 502 }),
         };
         spec["method"] = json!(method);
         spec["path"] = json!(path);
@@ -544,7 +571,9 @@ fn readme_section() -> String {
         "Each cell is one run of the real binary against its own simulated tenant, in which the",
         "user has a pass and the job is asked to notify her. Rows are the job's calls: the",
         "managed-identity token (`GET /msi/token`), the user, the pass policy and the user's",
-        "passes (read at once), deleting the old pass, creating the new one and `sendMail`.",
+        "passes (read at once), deleting the old pass, creating the new one, `sendMail`, and",
+        "reading the passes again to check that the new one is still the user's (beside",
+        "`sendMail`). A 500 or 502 is not retried; on a create or `sendMail` it is ambiguous.",
         "*once*: only the first request of the call fails; *always*: every one does (the",
         "persistent 503 and 504 carry `Retry-After: 0.05`). *tries*: requests of the call the",
         "tenant served. *delay past the deadline*: the call would answer after 20 s, the job runs",

@@ -1,10 +1,13 @@
 //! All integration tests, compiled into one test binary.
 
 mod common;
+mod concurrency;
+mod edges;
 mod faults;
 mod graph_client;
 mod input_hardening;
 mod notify;
 mod run;
 mod simulator;
+mod stops;
 mod validate;

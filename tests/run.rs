@@ -5,10 +5,7 @@ use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{invocation, run, tenant};
-use crate::common::{
-    Run, Test, assert_absent, assert_no_leak, assert_pass_only_where_allowed, fixture,
-    is_secret_variable,
-};
+use crate::common::{Test, assert_absent, assert_pass_only_where_allowed, fixture};
 
 const ADELE: &str = "adele.vance@contoso.com";
 
@@ -475,107 +472,6 @@ async fn gateway_timeout_on_create_is_reconciled_not_repeated_blindly() {
         after_504[0].starts_with("GET ") && after_504[0].ends_with("/temporaryAccessPassMethods"),
         "lists before creating again: {calls:?}"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_ends_with_a_stopped_record() {
-    let sim = tenant(|t| {
-        t["faults"] = json!([{ "method": "GET", "path": "/v1.0/users/*/authentication/temporaryAccessPassMethods", "delayMs": 20000 }]);
-    })
-    .await;
-    let (status, lines) = kill_when(&sim, "Creating a Temporary Access Pass").await;
-    assert_eq!(status.code(), Some(143), "{lines:?}");
-    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
-    assert_eq!(last["type"], "result");
-    assert_eq!(last["status"], "Stopped");
-    assert!(writes(&sim).is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_during_the_replacement_waits_for_the_new_pass() {
-    let sim = tenant(|t| {
-        t["faults"] = json!([{ "method": "POST", "path": "/v1.0/users/*/authentication/temporaryAccessPassMethods", "delayMs": 1500 }]);
-    })
-    .await;
-    let (status, lines) = kill_when(&sim, "Removing the existing").await;
-    let last: Value = serde_json::from_str(lines.last().unwrap()).unwrap();
-    assert_eq!(last["type"], "result", "{status:?} {lines:?}");
-    let pass = last["result"]["temporaryAccessPass"]
-        .as_str()
-        .expect("the pass made it into the result");
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("\"Output\"") && l.contains(pass))
-    );
-    assert_eq!(status.code(), Some(0));
-    assert_eq!(passes_of(&sim, ADELE).len(), 1);
-}
-
-/// Runs the job, sends SIGTERM once a stdout line contains `marker`, and returns how it ended
-/// with every line it printed.
-async fn kill_when(
-    sim: &Simulator,
-    marker: &'static str,
-) -> (std::process::ExitStatus, Vec<String>) {
-    use std::io::{BufRead, BufReader, Write};
-    use std::process::{Command, Stdio};
-
-    let env = sim.client_env();
-    tokio::task::spawn_blocking(move || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tap-runbook"));
-        cmd.env_clear()
-            .args(["run", "--format", "ndjson", "--invocation", "-"]);
-        for (k, v) in env
-            .iter()
-            .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL")
-        {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(invocation(ADELE, json!({})).as_bytes())
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut seen = Vec::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let done = line.contains(marker);
-            seen.push(line);
-            if done {
-                break;
-            }
-        }
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        seen.extend(lines.map(Result::unwrap));
-        let status = child.wait().unwrap();
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: seen.join("\n"),
-            stderr: String::new(),
-        };
-        let secrets: Vec<String> = env
-            .iter()
-            .filter(|(k, _)| is_secret_variable(k))
-            .map(|(_, v)| v.clone())
-            .collect();
-        assert_no_leak(&run, &secrets);
-        (status, seen)
-    })
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,6 +12,15 @@ use super::model::{
 };
 use super::path::{UserRef, encode_segment};
 
+/// How a delete ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// Graph removed the pass (204).
+    Removed,
+    /// There was no such pass any more (404).
+    AlreadyGone,
+}
+
 const TAP_POLICY_PATH: &str =
     "/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
 
@@ -42,9 +51,9 @@ impl GraphClient {
         Ok(passes.value)
     }
 
-    /// Deletes one pass. When a try went unanswered and the next finds the pass gone, the
-    /// first one did the work: that counts as deleted.
-    pub async fn delete_pass(&self, user_id: &str, pass_id: &str) -> Result<(), GraphError> {
+    /// Deletes one pass. A 404 means it is gone already: it expired, another administrator or
+    /// job removed it, or an earlier unanswered try of this call did.
+    pub async fn delete_pass(&self, user_id: &str, pass_id: &str) -> Result<Deleted, GraphError> {
         let request = GraphRequest {
             call: GraphCall::DeletePass,
             method: Method::DELETE,
@@ -52,25 +61,35 @@ impl GraphClient {
             query: None,
             body: None,
             expect: Expect::Nothing,
-            on_not_found: OnNotFound::DoneIfEarlierTryUnclear,
+            on_not_found: OnNotFound::Fail,
+            reply_by: None,
         };
-        self.send(&request).await.map(drop)
+        match self.send(&request).await {
+            Ok(_) => Ok(Deleted::Removed),
+            Err(e) if e.is_not_found() => Ok(Deleted::AlreadyGone),
+            Err(e) => Err(e),
+        }
     }
 
     /// Creates the pass. A request that may have been sent without an answer fails with
     /// [`GraphErrorKind::Ambiguous`]: the caller reconciles before creating again.
+    /// An answer not there by `reply_by` counts as unanswered.
     pub async fn create_pass(
         &self,
         user_id: &str,
         pass: &CreatePass,
+        reply_by: Option<tokio::time::Instant>,
     ) -> Result<CreatedPass, GraphError> {
         let body = serde_json::to_value(pass).expect("CreatePass serializes");
-        let request = post(
-            GraphCall::CreatePass,
-            passes_path(user_id),
-            &body,
-            Expect::Json,
-        );
+        let request = GraphRequest {
+            reply_by,
+            ..post(
+                GraphCall::CreatePass,
+                passes_path(user_id),
+                &body,
+                Expect::Json,
+            )
+        };
         let created: CreatedPassBody = self.send_for(&request).await?;
         Ok(created.into_created(pass))
     }
@@ -121,6 +140,7 @@ fn get(call: GraphCall, path: String) -> GraphRequest<'static> {
         body: None,
         expect: Expect::Json,
         on_not_found: OnNotFound::Fail,
+        reply_by: None,
     }
 }
 
@@ -133,5 +153,6 @@ fn post<'a>(call: GraphCall, path: String, body: &'a Value, expect: Expect) -> G
         body: Some(body),
         expect,
         on_not_found: OnNotFound::Fail,
+        reply_by: None,
     }
 }

@@ -42,6 +42,9 @@ impl GraphConfig {
     }
 }
 
+/// What a look for a not-yet-replicated user leaves of the deadline for the look itself.
+const REPLICATION_LOOK_RESERVE: Duration = Duration::from_secs(1);
+
 /// One HTTP exchange with Graph, as the client saw it. For tests and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphAttempt {
@@ -62,8 +65,6 @@ pub(crate) enum OnNotFound {
     Fail,
     /// Look again a few times: a new user may not have replicated yet.
     WaitForReplication,
-    /// Count it as done when an earlier try may already have deleted the object.
-    DoneIfEarlierTryUnclear,
 }
 
 /// What the call expects in a success body.
@@ -85,6 +86,9 @@ pub(crate) struct GraphRequest<'a> {
     pub body: Option<&'a Value>,
     pub expect: Expect,
     pub on_not_found: OnNotFound,
+    /// An answer that has not arrived by then counts as no answer, so the caller has time
+    /// left before the deadline to find out what the request did.
+    pub reply_by: Option<Instant>,
 }
 
 /// How one try ended.
@@ -166,7 +170,6 @@ impl GraphClient {
         let mut lag_retries = 0u32;
         let mut refreshed = false;
         let mut force_refresh = false;
-        let mut earlier_try_unclear = false;
         loop {
             let token = self.token(call, force_refresh).await?;
             force_refresh = false;
@@ -183,17 +186,14 @@ impl GraphClient {
                     ),
                     retry_after: None,
                 },
-                Exchange::NoAnswer(reason) if idempotent => {
-                    earlier_try_unclear = true;
-                    Transient {
-                        error: GraphError::new(
-                            GraphErrorKind::Unavailable,
-                            call,
-                            format!("no answer from Graph: {reason}"),
-                        ),
-                        retry_after: None,
-                    }
-                }
+                Exchange::NoAnswer(reason) if idempotent => Transient {
+                    error: GraphError::new(
+                        GraphErrorKind::Unavailable,
+                        call,
+                        format!("no answer from Graph: {reason}"),
+                    ),
+                    retry_after: None,
+                },
                 Exchange::NoAnswer(reason) => {
                     return Err(GraphError::new(
                         GraphErrorKind::Ambiguous,
@@ -257,19 +257,16 @@ impl GraphClient {
                                     ..from_response(GraphErrorKind::AuthenticationFailed)
                                 });
                             }
-                            404 if request.on_not_found == OnNotFound::DoneIfEarlierTryUnclear
-                                && earlier_try_unclear =>
-                            {
-                                self.log.verbose(format!(
-                                    "Graph says the object is gone after an unanswered try while {call}; counting it as done"
-                                ));
-                                return Ok(None);
-                            }
                             404 if request.on_not_found == OnNotFound::WaitForReplication
                                 && lag_retries < policy.user_lag_retries =>
                             {
+                                // The looks fit the deadline: a short job still learns that
+                                // the user does not exist, rather than timing out, which a
+                                // job host would retry.
+                                let Some(wait) = self.replication_wait() else {
+                                    return Err(from_response(GraphErrorKind::Rejected));
+                                };
                                 lag_retries += 1;
-                                let wait = policy.user_lag_delay;
                                 self.wait(call, wait, || {
                                     format!(
                                         "not found yet (a new user can take a few seconds to replicate); look {lag_retries} of {}",
@@ -283,18 +280,16 @@ impl GraphClient {
                                 error: from_response(GraphErrorKind::Throttled),
                                 retry_after: retry_after(&headers),
                             },
-                            // A gateway timeout may hide work the backend finished: repeating a
-                            // create or a sendMail could do it twice, so the caller reconciles.
-                            504 if request.method == Method::POST => {
+                            // A server error or a gateway timeout may hide work the backend
+                            // finished: repeating a create or a sendMail could do it twice, so
+                            // the caller reconciles.
+                            500 | 502 | 504 if request.method == Method::POST => {
                                 return Err(from_response(GraphErrorKind::Ambiguous));
                             }
-                            503 | 504 => {
-                                earlier_try_unclear |= status == StatusCode::GATEWAY_TIMEOUT;
-                                Transient {
-                                    error: from_response(GraphErrorKind::Unavailable),
-                                    retry_after: retry_after(&headers),
-                                }
-                            }
+                            503 | 504 => Transient {
+                                error: from_response(GraphErrorKind::Unavailable),
+                                retry_after: retry_after(&headers),
+                            },
                             _ => return Err(from_response(GraphErrorKind::Rejected)),
                         }
                     }
@@ -360,7 +355,13 @@ impl GraphClient {
         if now >= self.config.deadline {
             return Exchange::Deadline;
         }
-        let timeout = self.config.request_timeout.min(self.config.deadline - now);
+        let answer_by = request
+            .reply_by
+            .map_or(self.config.deadline, |t| t.min(self.config.deadline));
+        let timeout = self
+            .config
+            .request_timeout
+            .min(answer_by.saturating_duration_since(now));
         let mut builder = self
             .http
             .request(request.method.clone(), url.clone())
@@ -398,6 +399,18 @@ impl GraphClient {
         } else {
             Exchange::NoAnswer(error_chain(e))
         }
+    }
+
+    /// The wait before another look for a user Graph does not know yet: the policy's delay,
+    /// shortened so the look still ends well before the deadline; `None` when no look fits.
+    fn replication_wait(&self) -> Option<Duration> {
+        let left = self
+            .config
+            .deadline
+            .saturating_duration_since(Instant::now());
+        // Room for the look itself and for the job to report what it found.
+        let room = left.saturating_sub(REPLICATION_LOOK_RESERVE);
+        (!room.is_zero()).then(|| self.config.retry.user_lag_delay.min(room))
     }
 
     /// Waits before another try, unless the wait would end past the deadline.

@@ -153,6 +153,26 @@ impl GraphError {
             || (message.contains("policy") && message.contains("does not allow"))
     }
 
+    /// The lifetime range Graph named when it refused a create's `lifetimeInMinutes`
+    /// ("Invalid LifetimeInMinutes specified. The valid range between 60 and 480.").
+    pub fn lifetime_range(&self) -> Option<(u32, u32)> {
+        if self.kind != GraphErrorKind::Rejected
+            || self.call != GraphCall::CreatePass
+            || self.status != Some(400)
+        {
+            return None;
+        }
+        let lower = self.message.to_ascii_lowercase();
+        let at = lower.find("lifetimeinminutes")?;
+        let rest = &lower[at..];
+        let mut numbers = rest
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .filter_map(|n| n.parse::<u32>().ok());
+        let (min, max) = (numbers.next()?, numbers.next()?);
+        (min <= max).then_some((min, max))
+    }
+
     /// A short account for a retry line: the status and code when Graph answered, else what
     /// happened to the connection.
     pub(crate) fn summary(&self) -> String {
@@ -221,6 +241,12 @@ impl GraphError {
             return (
                 ErrorCode::PermissionDenied,
                 format!("{self} (grant {})", self.call.missing_permission()),
+            );
+        }
+        if let Some((min, max)) = self.lifetime_range() {
+            return (
+                ErrorCode::LifetimeOutsidePolicy,
+                format!("{self} (the tenant policy allows {min} to {max} minutes)"),
             );
         }
         if self.call == GraphCall::User && self.is_not_found() {
@@ -360,7 +386,18 @@ mod tests {
             unauthorized.to_job_error().code,
             ErrorCode::AuthenticationFailed
         );
+        let lifetime = rejected(
+            GraphCall::CreatePass,
+            400,
+            r#"{"error":{"code":"badRequest","message":"Invalid LifetimeInMinutes specified. The valid range between 60 and 480."}}"#,
+        );
+        assert_eq!(lifetime.lifetime_range(), Some((60, 480)));
+        assert_eq!(
+            lifetime.to_job_error().code,
+            ErrorCode::LifetimeOutsidePolicy
+        );
         let other = rejected(GraphCall::CreatePass, 400, "{}");
+        assert_eq!(other.lifetime_range(), None);
         assert_eq!(other.to_job_error().code, ErrorCode::Unexpected);
         for (kind, code) in [
             (GraphErrorKind::Throttled, ErrorCode::Throttled),

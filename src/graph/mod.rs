@@ -10,6 +10,7 @@ mod path;
 mod retry;
 mod transport;
 
+pub use calls::Deleted;
 pub use client::{GraphAttempt, GraphClient, GraphConfig};
 pub(crate) use cloud::is_loopback;
 pub use cloud::{Cloud, validate_graph_url};

@@ -57,12 +57,36 @@ pub fn load(bytes: &[u8]) -> (Invocation, Vec<Problem>) {
     }
     let mut problems = Vec::new();
     let mut invocation = Invocation::default();
+    // A key given twice in different letter case is refused, not resolved: with "last one
+    // wins", `parameters` and `Parameters` could name two different users.
+    let mut seen: Vec<(&'static str, String)> = Vec::new();
     for (key, value) in object {
-        match WRAPPER_KEYS
+        let known = WRAPPER_KEYS
             .iter()
             .find(|k| k.eq_ignore_ascii_case(&key))
-            .copied()
-        {
+            .copied();
+        if let Some(canonical) = known {
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == canonical) {
+                problems.push(problem(
+                    &format!("invocation.{canonical}"),
+                    format!(
+                        "is given twice, as \"{}\" and \"{}\" (keys match in any letter case)",
+                        display_key(first),
+                        display_key(&key)
+                    ),
+                    Some(format!("one \"{canonical}\" member")),
+                ));
+                // Neither value is used: echoing or acting on the wrong one is worse.
+                match canonical {
+                    "parameters" => invocation.parameters.clear(),
+                    "jobId" => invocation.job_id = None,
+                    _ => {}
+                }
+                continue;
+            }
+            seen.push((canonical, key.clone()));
+        }
+        match known {
             Some("parameters") => match value {
                 Value::Object(p) => invocation.parameters = p.into_iter().collect(),
                 other => problems.push(problem(
@@ -137,6 +161,21 @@ mod tests {
         assert!(problems.is_empty());
         assert_eq!(wrapped.job_id.as_deref(), Some("0c9d-1"));
         assert_eq!(wrapped.parameters.len(), 1);
+    }
+
+    #[test]
+    fn wrapper_keys_given_twice_in_other_case_are_refused() {
+        let (invocation, err) = load(
+            br#"{"parameters":{"UserName":"a@b.com"},"jobId":"j-1","Parameters":{"UserName":"c@d.com"},"JobId":"j-2"}"#,
+        );
+        let fields: Vec<&str> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["invocation.parameters", "invocation.jobId"]);
+        assert!(err[0].problem.contains("\"parameters\" and \"Parameters\""));
+        assert!(
+            invocation.parameters.is_empty(),
+            "neither block is used: {invocation:?}"
+        );
+        assert_eq!(invocation.job_id, None, "an ambiguous job id is not echoed");
     }
 
     #[test]

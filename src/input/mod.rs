@@ -30,6 +30,8 @@ pub struct InputError {
     /// `InvalidCustomization` when the tenant's customization is at fault, else `InvalidInput`.
     pub code: ErrorCode,
     pub problems: Vec<Problem>,
+    /// The invocation's job id, when it could be read: every record echoes it.
+    pub job_id: Option<String>,
 }
 
 fn summary(problems: &[Problem]) -> String {
@@ -101,7 +103,11 @@ pub fn prepare(
                 allowed: None,
             });
         }
-        return Err(InputError { code, problems });
+        return Err(InputError {
+            code,
+            problems,
+            job_id: invocation.job_id,
+        });
     }
     let mut notes = vec![format!("customization: {}", customization.shape.describe())];
     notes.extend(report.notes);

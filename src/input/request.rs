@@ -2,10 +2,9 @@
 //! sees raw JSON or re-checks a value.
 
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::merge::ResolvedParameters;
-use super::rules::is_object_id;
+use super::rules::{is_object_id, parse_start};
 use crate::notify::{Branding, ServiceDesk};
 
 /// The user the pass is for, as the caller named them.
@@ -33,7 +32,7 @@ pub struct TapRequest {
     pub user: UserName,
     pub lifetime_in_minutes: u32,
     pub one_time_use_only: bool,
-    /// When the pass starts; `None` means now.
+    /// When the pass starts, in UTC; `None` means now.
     pub start_date_time: Option<OffsetDateTime>,
     pub notify_user: bool,
     /// A shipped language code, or `None` to choose from the user's profile.
@@ -72,9 +71,7 @@ impl TapRequest {
                 .and_then(|i| u32::try_from(i).ok())
                 .unwrap_or(240),
             one_time_use_only: p.flag("OneTimeUseOnly"),
-            start_date_time: p
-                .text("StartDateTime")
-                .and_then(|s| OffsetDateTime::parse(&s, &Rfc3339).ok()),
+            start_date_time: p.text("StartDateTime").and_then(|s| parse_start(&s)),
             notify_user: p.flag("NotifyUser"),
             language_override: p.text("LanguageOverride"),
             email_from: p.text("EmailFrom"),

@@ -96,12 +96,29 @@ fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
         ),
         Some(Format::DateTime) => match OffsetDateTime::parse(s, &Rfc3339) {
             Err(_) => refuse("an RFC 3339 date-time with an offset"),
+            Ok(_) if parse_start(s).is_none() => Verdict::Refuse(format!(
+                "{s} is outside the dates a pass can have (its end must fall before the year 10000 in UTC)"
+            )),
             Ok(t) if t < now - START_TOLERANCE => {
                 Verdict::Refuse(format!("{s} is more than 5 minutes in the past"))
             }
             Ok(_) => fine(),
         },
     }
+}
+
+/// The longest lifetime Entra allows a pass, so a start that passes the input check also has
+/// an end that can be written down.
+const LONGEST_LIFETIME: time::Duration = time::Duration::days(30);
+
+/// A StartDateTime as the job uses it: RFC 3339 with an offset, moved to UTC, with start and
+/// end representable as RFC 3339 (years up to 9999). The input check and the request both use
+/// this, so a value the check accepts cannot fail later.
+pub fn parse_start(s: &str) -> Option<OffsetDateTime> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    let utc = t.checked_to_offset(time::UtcOffset::UTC)?;
+    let end = utc.checked_add(LONGEST_LIFETIME)?;
+    (utc.year() >= 1 && end.year() <= 9999).then_some(utc)
 }
 
 /// What a person may write, for the error message.

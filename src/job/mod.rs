@@ -8,7 +8,7 @@ pub mod schema;
 pub use log::{JobLog, MemorySink, OutputFormat};
 pub use record::{
     ErrorCode, GraphErrorInfo, JobError, JobResult, JobStatus, NotificationOutcome, Problem,
-    StopSignal, TapOutcome,
+    RemovedPass, StopSignal, TapOutcome,
 };
 
 use serde::Serialize;

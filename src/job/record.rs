@@ -30,6 +30,8 @@ pub enum ErrorCode {
     Throttled,
     GraphUnavailable,
     Timeout,
+    /// Another job for the same user replaced this job's new pass moments after it was made.
+    ReplacedByAnotherJob,
     Unexpected,
 }
 
@@ -139,7 +141,25 @@ pub struct TapOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method_usability_reason: Option<String>,
     pub removed_pass_count: u32,
+    /// The passes this job removed, so that jobs which ran at once can be told apart.
+    pub removed_passes: Vec<RemovedPass>,
+    /// The new pass's method id in Graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_access_pass_id: Option<String>,
+    /// Another job replaced the new pass after it was created: it no longer works.
+    pub superseded: bool,
     pub notification: NotificationOutcome,
+}
+
+/// A pass the job removed from the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RemovedPass {
+    /// Its method id.
+    pub id: String,
+    /// When it was created, as Graph listed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_date_time: Option<String>,
 }
 
 /// The result record is one of the two places the pass may appear.

@@ -118,6 +118,17 @@ fn definitions(m: &Manifest) -> Map<String, Value> {
     );
     def("count", json!({ "type": "integer", "minimum": 0 }));
     def(
+        "removedPasses",
+        json!({
+            "type": "array",
+            "description": "The passes this job removed, so that jobs which ran at once can be told apart.",
+            "items": object(
+                json!({ "id": { "type": "string" }, "createdDateTime": { "type": "string" } }),
+                &["id"],
+            )
+        }),
+    );
+    def(
         "logRecord",
         object(
             json!({
@@ -200,6 +211,9 @@ fn definitions(m: &Manifest) -> Map<String, Value> {
             "isUsable": { "type": "boolean" },
             "methodUsabilityReason": { "type": "string" },
             "removedPassCount": reference("count"),
+            "removedPasses": reference("removedPasses"),
+            "temporaryAccessPassId": { "type": "string" },
+            "superseded": { "type": "boolean", "description": "Another job replaced the new pass after it was created: it no longer works (error ReplacedByAnotherJob)." },
             "notification": reference("notification")
         }),
         &[
@@ -210,6 +224,8 @@ fn definitions(m: &Manifest) -> Map<String, Value> {
             "lifetimeInMinutes",
             "isUsableOnce",
             "removedPassCount",
+            "removedPasses",
+            "superseded",
             "notification",
         ],
     );
@@ -219,9 +235,19 @@ fn definitions(m: &Manifest) -> Map<String, Value> {
         json!({
             "userPrincipalName": { "type": "string" },
             "userId": { "type": "string" },
-            "removedPassCount": reference("count")
+            "removedPassCount": reference("count"),
+            "removedPasses": reference("removedPasses"),
+            "passMayExist": { "type": "boolean", "description": "A create was sent and never answered: Graph may have made a pass nobody received." },
+            "replacementInterrupted": { "const": true, "description": "Stopped between the first delete and the create's answer." },
+            "createSentAt": reference("time")
         }),
-        &["userPrincipalName", "userId", "removedPassCount"],
+        &[
+            "userPrincipalName",
+            "userId",
+            "removedPassCount",
+            "removedPasses",
+            "passMayExist",
+        ],
     );
     progress["description"] = json!("What a job that ended before a pass was created had done.");
     def("progressResult", progress);
@@ -322,8 +348,8 @@ fn build(schema: Value) -> Result<jsonschema::Validator, String> {
 mod tests {
     use super::*;
     use crate::job::{
-        GraphErrorInfo, JobError, JobLog, JobResult, NotificationOutcome, Problem, StopSignal,
-        TapOutcome,
+        GraphErrorInfo, JobError, JobLog, JobResult, NotificationOutcome, Problem, RemovedPass,
+        StopSignal, TapOutcome,
     };
     use crate::secret::Secret;
 
@@ -338,6 +364,12 @@ mod tests {
             is_usable: Some(true),
             method_usability_reason: Some("EnabledByPolicy".into()),
             removed_pass_count: 1,
+            removed_passes: vec![RemovedPass {
+                id: "old-1".into(),
+                created_date_time: Some("2026-11-28T10:00:00Z".into()),
+            }],
+            temporary_access_pass_id: Some("new-1".into()),
+            superseded: false,
             notification: NotificationOutcome {
                 requested: true,
                 sent: true,
@@ -412,8 +444,11 @@ mod tests {
         });
         let mut failed_after_create = JobResult::failed(failed.clone());
         failed_after_create.result = serde_json::to_value(pass()).ok();
-        let progress =
-            json!({ "userPrincipalName": "a@b.c", "userId": "1", "removedPassCount": 0 });
+        let progress = json!({
+            "userPrincipalName": "a@b.c", "userId": "1", "removedPassCount": 1,
+            "removedPasses": [{ "id": "old-1" }], "passMayExist": true,
+            "replacementInterrupted": true, "createSentAt": "2026-11-29T10:00:00.123Z",
+        });
         let request = crate::input::prepare(
             br#"{"UserName":"adele@contoso.com","CallerName":"op"}"#,
             None,

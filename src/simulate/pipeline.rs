@@ -91,6 +91,16 @@ async fn apply_fault(
     }
     if let Some(status) = fault.status {
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if fault.after_effect {
+            // The work is done and its answer thrown away: only the status reaches the client.
+            drop(next.run(request).await);
+        }
+        if let Some(body) = &fault.body {
+            return (
+                (status, axum::Json(body.clone())).into_response(),
+                Some(Misbehaviour::Status),
+            );
+        }
         let mut error = GraphError::for_status(status);
         if let Some(code) = fault.code {
             error.code = code;

@@ -152,9 +152,9 @@ impl SimulatedTenant {
             .ok()
             .filter(|l| (min..=max).contains(l))
             .ok_or_else(|| {
+                // Graph's own wording, which clients parse for the range.
                 GraphError::bad_request(format!(
-                    "The lifetimeInMinutes {requested} is not allowed by the Temporary Access \
-                     Pass policy: it must be between {min} and {max} minutes."
+                    "Invalid LifetimeInMinutes specified. The valid range between {min} and {max}."
                 ))
             })?;
         if policy.is_usable_once && request.is_usable_once == Some(false) {

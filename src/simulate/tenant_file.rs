@@ -276,6 +276,14 @@ pub struct FaultSpec {
     /// Serve the request, then send a truncated JSON body with the success status.
     #[serde(default)]
     pub malformed: bool,
+    /// With `status`: serve the request first, so its effect happens, then answer with the
+    /// status (a 500 after a create that Graph committed, a 404 for a pass already gone).
+    #[serde(default)]
+    pub after_effect: bool,
+    /// With `status`: answer with this JSON document instead of an error envelope (e.g. a 200
+    /// carrying another user than the one asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
     /// How many matching requests the fault applies to; always when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
@@ -317,9 +325,9 @@ pub struct ThrottleSpec {
 #[serde(rename_all = "camelCase")]
 pub enum ExistingPassRule {
     /// Refuse with 400: the client must delete the old pass first (catches clients that skip it).
-    #[default]
     Reject,
     /// Delete the old pass and create the new one, as the Graph reference describes.
+    #[default]
     Replace,
 }
 
@@ -508,6 +516,12 @@ impl FaultSpec {
         }
         if self.retry_after.is_some() && self.status.is_none() {
             return err("retryAfter", "only applies together with status");
+        }
+        if self.after_effect && self.status.is_none() {
+            return err("afterEffect", "only applies together with status");
+        }
+        if self.body.is_some() && self.status.is_none() {
+            return err("body", "only applies together with status");
         }
         if let Some(RetryAfter::Seconds(s)) = self.retry_after
             && !(s.is_finite() && s >= 0.0)

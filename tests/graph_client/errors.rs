@@ -142,7 +142,11 @@ async fn policy_refusal_and_mail_refusal() {
         is_usable_once: true,
         start_date_time: Some("2026-11-29T10:00:00Z".into()),
     };
-    let error = f.client.create_pass(USER_ID, &create).await.unwrap_err();
+    let error = f
+        .client
+        .create_pass(USER_ID, &create, None)
+        .await
+        .unwrap_err();
     assert_eq!(error.to_job_error().code, ErrorCode::PolicyDisabled);
     let body = f.server.requests_to("POST", &passes()).pop().unwrap().body;
     assert!(body.contains("\"startDateTime\":\"2026-11-29T10:00:00Z\""));

@@ -80,7 +80,7 @@ async fn pass_calls_address_the_user_by_id() {
         is_usable_once: true,
         start_date_time: None,
     };
-    let created = f.client.create_pass(USER_ID, &request).await.unwrap();
+    let created = f.client.create_pass(USER_ID, &request, None).await.unwrap();
     assert_eq!(created.temporary_access_pass.expose(), PASS);
     assert_eq!(created.lifetime_in_minutes, 60);
     assert_eq!(format!("{created:?}").matches(PASS).count(), 0);

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use tap_runbook::graph::{CreatePass, GraphErrorKind, UserRef};
+use tap_runbook::graph::{CreatePass, Deleted, GraphErrorKind, UserRef};
 use tap_runbook::job::ErrorCode;
 use tokio::time::Instant;
 
@@ -99,7 +99,11 @@ async fn exhausted_unavailability_is_graph_unavailable() {
         &passes(),
         vec![Reply::graph_error(503, "serviceNotAvailable", "busy")],
     );
-    let error = f.client.create_pass(USER_ID, &create()).await.unwrap_err();
+    let error = f
+        .client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
     assert_eq!(error.to_job_error().code, ErrorCode::GraphUnavailable);
     assert_eq!(f.graph_requests().len(), 5);
@@ -168,7 +172,11 @@ async fn a_get_timeout_is_retried() {
 async fn a_reset_create_is_ambiguous_and_not_repeated() {
     let f = Fixture::new().await;
     f.server.route("POST", &passes(), vec![Reply::Reset]);
-    let error = f.client.create_pass(USER_ID, &create()).await.unwrap_err();
+    let error = f
+        .client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Ambiguous);
     assert_eq!(f.graph_requests().len(), 1);
 }
@@ -177,7 +185,11 @@ async fn a_reset_create_is_ambiguous_and_not_repeated() {
 async fn a_create_timeout_is_ambiguous() {
     let f = Fixture::with_config(|c| c.request_timeout = Duration::from_millis(100)).await;
     f.server.route("POST", &passes(), vec![Reply::Hang]);
-    let error = f.client.create_pass(USER_ID, &create()).await.unwrap_err();
+    let error = f
+        .client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Ambiguous);
     assert_eq!(f.graph_requests().len(), 1);
 }
@@ -205,7 +217,11 @@ async fn a_refused_connection_is_retried_even_for_a_create() {
         c.base_url = tap_runbook::graph::validate_graph_url(&url).unwrap();
     })
     .await;
-    let error = f.client.create_pass(USER_ID, &create()).await.unwrap_err();
+    let error = f
+        .client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap_err();
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
     assert_eq!(f.client.attempts().len(), 5);
     assert!(
@@ -239,7 +255,11 @@ async fn malformed_or_truncated_create_answers_are_ambiguous() {
     ] {
         let f = Fixture::new().await;
         f.server.route("POST", &passes(), vec![reply]);
-        let error = f.client.create_pass(USER_ID, &create()).await.unwrap_err();
+        let error = f
+            .client
+            .create_pass(USER_ID, &create(), None)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind, GraphErrorKind::Ambiguous, "{error}");
         assert_eq!(f.graph_requests().len(), 1);
     }
@@ -253,12 +273,15 @@ async fn throttled_create_is_retried() {
         &passes(),
         vec![throttled("0"), Reply::json(201, created_pass_json())],
     );
-    f.client.create_pass(USER_ID, &create()).await.unwrap();
+    f.client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap();
     assert_eq!(f.graph_requests().len(), 2);
 }
 
 #[tokio::test]
-async fn a_delete_found_gone_after_an_unanswered_try_is_done() {
+async fn a_delete_answered_not_found_means_already_gone() {
     let f = Fixture::new().await;
     let pass = format!("{}/old-1", passes());
     f.server.route(
@@ -269,7 +292,8 @@ async fn a_delete_found_gone_after_an_unanswered_try_is_done() {
             Reply::graph_error(404, "itemNotFound", "not found"),
         ],
     );
-    f.client.delete_pass(USER_ID, "old-1").await.unwrap();
+    let deleted = f.client.delete_pass(USER_ID, "old-1").await.unwrap();
+    assert_eq!(deleted, Deleted::AlreadyGone, "an earlier try did the work");
     assert_eq!(f.graph_requests().len(), 2);
 
     let g = Fixture::new().await;
@@ -278,8 +302,19 @@ async fn a_delete_found_gone_after_an_unanswered_try_is_done() {
         &pass,
         vec![Reply::graph_error(404, "itemNotFound", "not found")],
     );
-    let error = g.client.delete_pass(USER_ID, "old-1").await.unwrap_err();
-    assert!(error.is_not_found());
+    let deleted = g.client.delete_pass(USER_ID, "old-1").await.unwrap();
+    assert_eq!(
+        deleted,
+        Deleted::AlreadyGone,
+        "it expired or someone removed it"
+    );
+
+    let h = Fixture::new().await;
+    h.server.route("DELETE", &pass, vec![Reply::empty(204)]);
+    assert_eq!(
+        h.client.delete_pass(USER_ID, "old-1").await.unwrap(),
+        Deleted::Removed
+    );
 }
 
 #[tokio::test]
