@@ -331,12 +331,14 @@ fn arc_agent(
              identity, which is system-assigned only; unset {CLIENT_ID}"
         )));
     }
+    // Only the host is quoted back: the rest of a mistyped URL may hold a password.
     let endpoint = Url::parse(url)
-        .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
+        .map_err(|e| AuthError::Configuration(format!("IDENTITY_ENDPOINT is not a URL ({e})")))?;
     if !is_loopback(&endpoint) {
         // The agent listens on this machine; its key must never travel further.
         return Err(AuthError::Configuration(format!(
-            "IDENTITY_ENDPOINT {url:?} is not on this machine, as the Azure Arc agent's endpoint is"
+            "IDENTITY_ENDPOINT names the host {}, not this machine, as the Azure Arc agent's endpoint is",
+            endpoint.host_str().unwrap_or("(none)")
         )));
     }
     let source = Source::Endpoint(IdentityEndpoint {

@@ -209,7 +209,7 @@ fn user_assigned_and_remote_arc_endpoints_are_configuration_errors() {
         ),
         (
             vec![("IDENTITY_ENDPOINT", "http://agent.example.com:40342/token")],
-            "not on this machine",
+            "the host agent.example.com, not this machine",
         ),
         (vec![], "IDENTITY_ENDPOINT is not"),
     ] {
