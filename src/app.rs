@@ -19,6 +19,7 @@ use crate::graph::{
     Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
+use crate::job::schema::RECORD_SCHEMA_JSON;
 use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem, StopSignal};
 use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::signals::StopSignals;
@@ -129,7 +130,8 @@ fn result_file_arg(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Pat
 fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Manifest => print_document(MANIFEST_JSON),
-        Command::Schema => print_document(SCHEMA_JSON),
+        Command::Schema(args) if args.records => print_document(RECORD_SCHEMA_JSON),
+        Command::Schema(_) => print_document(SCHEMA_JSON),
         Command::HostScript { script } => print_document(&script.render(Manifest::get())),
         Command::Validate(args) => validate(&args),
         Command::Run(args) => run(&args),
@@ -520,11 +522,7 @@ impl Endpoint {
                 log.output(format!("Running against a SIMULATED tenant at {} (not Microsoft Graph; no real tenant is changed)", sim.base_url()));
                 // Only the simulator's managed-identity endpoint: real credentials on this
                 // machine must never be sent to it, nor its tokens to the real service.
-                let env: Environment = sim
-                    .client_env()
-                    .into_iter()
-                    .filter(|(k, _)| k.starts_with("IDENTITY_"))
-                    .collect();
+                let env: Environment = sim.managed_identity_env().into_iter().collect();
                 let url = reqwest::Url::parse(&sim.base_url())
                     .map_err(|e| JobError::new(ErrorCode::Unexpected, e.to_string()))?;
                 (env, url, Some(sim))

@@ -27,8 +27,9 @@ pub enum Command {
     Simulator(SimulatorArgs),
     /// Print the runbook manifest (runbook.json).
     Manifest,
-    /// Print the customization JSON Schema (customization.schema.json).
-    Schema,
+    /// Print the customization JSON Schema (customization.schema.json), or with --records
+    /// the schema of every record `run` and `validate` write (job-record.schema.json).
+    Schema(SchemaArgs),
     /// Print a script a job host runs, rendered from the manifest (the files under
     /// hosts/azure-automation/).
     HostScript {
@@ -36,6 +37,14 @@ pub enum Command {
         #[arg(value_enum)]
         script: crate::hosts::HostScript,
     },
+}
+
+/// Arguments of `schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print job-record.schema.json instead: every log and result record.
+    #[arg(long)]
+    pub records: bool,
 }
 
 /// Where the inputs come from and how to write events.

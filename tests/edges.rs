@@ -253,8 +253,7 @@ fn a_command_line_error_still_writes_the_result_file() {
         let _ = std::fs::remove_file(&file);
         let run = Test::new().args(&args).run();
         assert_eq!(run.code, 2, "{args:?}");
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let written = crate::common::result_file(&file);
         assert_eq!(written, run.result(), "{args:?}");
         assert_eq!(written["error"]["code"], "InvalidInput");
     }

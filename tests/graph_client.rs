@@ -2,6 +2,7 @@
 //! loopback servers (plain HTTP for Graph and managed identity, HTTPS with a test CA for the
 //! Entra token endpoint).
 
+mod arc;
 mod credentials;
 mod errors;
 mod fixture;

@@ -380,8 +380,7 @@ async fn result_file_holds_the_final_record() {
     )
     .await;
     assert_eq!(run.code, 0);
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert_eq!(file, run.result());
+    assert_eq!(crate::common::result_file(&path), run.result());
 }
 
 #[test]

@@ -276,6 +276,13 @@ fn manifest_and_schema_print_the_shipped_files() {
         parsed["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
     );
+    assert_eq!(parsed["$id"], "urn:tap-runbook:customization");
+    let records = Test::new().args(["schema", "--records"]).run();
+    assert_eq!(records.code, 0);
+    assert_eq!(
+        records.stdout,
+        fs::read_to_string(root().join("job-record.schema.json")).unwrap()
+    );
 }
 
 #[test]

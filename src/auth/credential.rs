@@ -1,4 +1,4 @@
-//! Choosing the one credential the job uses (DESIGN.md §6) and keeping its token for the job.
+//! Choosing the one credential the job uses and keeping its token for the job.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,10 +7,11 @@ use std::time::Duration;
 use reqwest::Url;
 use tokio::sync::Mutex;
 
+use super::azure_arc::ArcTokensFolder;
 use super::azure_identity::AzureIdentity;
 use super::identity_endpoint::{IdentityEndpoint, Protocol};
 use super::{AccessToken, AuthError, Environment};
-use crate::graph::Cloud;
+use crate::graph::{Cloud, is_loopback};
 use crate::secret::Secret;
 
 /// How long a token request may take before the job gives up on it.
@@ -32,6 +33,9 @@ pub enum CredentialKind {
         /// The user-assigned identity, if `AZURE_CLIENT_ID` chose one.
         client_id: Option<String>,
     },
+    /// `IDENTITY_ENDPOINT` + `IMDS_ENDPOINT` without a header: an Azure Arc-enabled server's
+    /// own (system-assigned) identity, through the Connected Machine agent.
+    AzureArcManagedIdentity,
     /// `AZURE_FEDERATED_TOKEN_FILE`: workload identity federation.
     WorkloadIdentity {
         /// The app registration or user-assigned identity.
@@ -68,6 +72,9 @@ impl fmt::Display for CredentialKind {
                 "managed identity (hybrid worker, legacy MSI endpoint, {})",
                 identity(client_id)
             ),
+            Self::AzureArcManagedIdentity => {
+                f.write_str("managed identity (Azure Arc-enabled server, system-assigned)")
+            }
             Self::WorkloadIdentity { client_id } => {
                 write!(f, "workload identity federation (client id {client_id})")
             }
@@ -110,17 +117,31 @@ impl Credential {
     /// Chooses the credential from the captured environment, first match wins:
     /// `IDENTITY_ENDPOINT`+`IDENTITY_HEADER`, `MSI_ENDPOINT`+`MSI_SECRET`,
     /// `AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_SECRET` (both with `AZURE_CLIENT_ID` and
-    /// `AZURE_TENANT_ID`), else the instance metadata service. `AZURE_CLIENT_ID` alone picks a
-    /// user-assigned managed identity. A set that is only partly present is an error unless a
-    /// complete one follows, rather than a silent fall-through to a different identity.
-    /// `AZURE_AUTHORITY_HOST` overrides the cloud's sign-in host. Requests go through `http`.
+    /// `AZURE_TENANT_ID`), `IDENTITY_ENDPOINT`+`IMDS_ENDPOINT` (Azure Arc, its key files read
+    /// only from the agent's fixed [`ArcTokensFolder::agent`]), else the instance metadata
+    /// service.
+    /// `AZURE_CLIENT_ID` alone picks a user-assigned managed identity. A set that is only
+    /// partly present is an error unless a complete one follows, rather than a silent
+    /// fall-through to a different identity. `AZURE_AUTHORITY_HOST` overrides the cloud's
+    /// sign-in host. Requests go through `http`.
     pub fn from_environment(
         env: &Environment,
         cloud: Cloud,
         http: &reqwest::Client,
     ) -> Result<Self, AuthError> {
+        Self::from_environment_with(env, cloud, http, ArcTokensFolder::agent())
+    }
+
+    /// As [`Credential::from_environment`], with the Azure Arc agent's key files expected in
+    /// `arc_tokens` (a simulated agent's folder in tests).
+    pub fn from_environment_with(
+        env: &Environment,
+        cloud: Cloud,
+        http: &reqwest::Client,
+        arc_tokens: ArcTokensFolder,
+    ) -> Result<Self, AuthError> {
         let mut partial = Vec::new();
-        let (kind, source, timeout) = match choose(env, cloud, http, &mut partial)? {
+        let (kind, source, timeout) = match choose(env, cloud, http, arc_tokens, &mut partial)? {
             Some((kind, source)) => (kind, source, TOKEN_TIMEOUT),
             None if !partial.is_empty() => {
                 return Err(AuthError::Configuration(partial.join("; ")));
@@ -204,7 +225,7 @@ impl Credential {
     fn failure(&self, reason: String) -> AuthError {
         let reason = match self.kind {
             CredentialKind::InstanceMetadata { .. } => format!(
-                "{reason} (off Azure, set IDENTITY_ENDPOINT+IDENTITY_HEADER, MSI_ENDPOINT+MSI_SECRET or AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET)"
+                "{reason} (off Azure, set IDENTITY_ENDPOINT+IDENTITY_HEADER, MSI_ENDPOINT+MSI_SECRET, IDENTITY_ENDPOINT+IMDS_ENDPOINT (Azure Arc) or AZURE_CLIENT_ID+AZURE_TENANT_ID+AZURE_CLIENT_SECRET)"
             ),
             _ => reason,
         };
@@ -218,36 +239,41 @@ impl Credential {
 const CLIENT_ID: &str = "AZURE_CLIENT_ID";
 const TENANT_ID: &str = "AZURE_TENANT_ID";
 
-/// The first complete credential setting in the order of DESIGN.md §6, noting partial ones.
+/// The first complete credential setting in the documented order, noting partial ones.
 fn choose(
     env: &Environment,
     cloud: Cloud,
     http: &reqwest::Client,
+    arc_tokens: ArcTokensFolder,
     partial: &mut Vec<String>,
 ) -> Result<Option<(CredentialKind, Source)>, AuthError> {
     let client_id = env.get(CLIENT_ID).map(str::to_owned);
-    let endpoint = |url: &str, secret: &str, protocol| -> Result<Source, AuthError> {
+    let endpoint = |url: &str, protocol, client_id: Option<String>| -> Result<Source, AuthError> {
         let endpoint = Url::parse(url)
             .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
         Ok(Source::Endpoint(IdentityEndpoint {
             protocol,
             endpoint,
-            secret: Secret::new(secret),
-            client_id: client_id.clone(),
+            client_id,
             http: http.clone(),
         }))
     };
-    if let Some((url, header)) = pair(env, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", partial) {
+    // Without the header, IDENTITY_ENDPOINT belongs to the Arc agent when IMDS_ENDPOINT is set.
+    let arc = !env.has("IDENTITY_HEADER") && env.has("IMDS_ENDPOINT");
+    if !arc && let Some((url, header)) = pair(env, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", partial)
+    {
         let kind = CredentialKind::AutomationManagedIdentity {
             client_id: client_id.clone(),
         };
-        return Ok(Some((kind, endpoint(url, header, Protocol::AppService)?)));
+        let protocol = Protocol::AppService(Secret::new(header));
+        return Ok(Some((kind, endpoint(url, protocol, client_id)?)));
     }
     if let Some((url, secret)) = pair(env, "MSI_ENDPOINT", "MSI_SECRET", partial) {
         let kind = CredentialKind::HybridWorkerManagedIdentity {
             client_id: client_id.clone(),
         };
-        return Ok(Some((kind, endpoint(url, secret, Protocol::LegacyMsi)?)));
+        let protocol = Protocol::LegacyMsi(Secret::new(secret));
+        return Ok(Some((kind, endpoint(url, protocol, client_id)?)));
     }
     if let Some((file, client_id, tenant_id)) =
         app_registration(env, "AZURE_FEDERATED_TOKEN_FILE", partial)
@@ -281,7 +307,47 @@ fn choose(
         };
         return Ok(Some((kind, Source::Azure(source))));
     }
+    // The Arc agent sets its pair for every process on the machine, so a job that names an
+    // app registration of its own means that one.
+    if arc {
+        match env.get("IDENTITY_ENDPOINT") {
+            None => partial.push("IMDS_ENDPOINT is set but IDENTITY_ENDPOINT is not".into()),
+            Some(url) => return arc_agent(url, client_id.as_deref(), arc_tokens, http).map(Some),
+        }
+    }
     Ok(None)
+}
+
+/// The Arc agent's endpoint: on this machine, for the system-assigned identity only.
+fn arc_agent(
+    url: &str,
+    client_id: Option<&str>,
+    tokens: ArcTokensFolder,
+    http: &reqwest::Client,
+) -> Result<(CredentialKind, Source), AuthError> {
+    if client_id.is_some() {
+        return Err(AuthError::Configuration(format!(
+            "IDENTITY_ENDPOINT and IMDS_ENDPOINT select the Azure Arc-enabled server's own \
+             identity, which is system-assigned only; unset {CLIENT_ID}"
+        )));
+    }
+    // Only the host is quoted back: the rest of a mistyped URL may hold a password.
+    let endpoint = Url::parse(url)
+        .map_err(|e| AuthError::Configuration(format!("IDENTITY_ENDPOINT is not a URL ({e})")))?;
+    if !is_loopback(&endpoint) {
+        // The agent listens on this machine; its key must never travel further.
+        return Err(AuthError::Configuration(format!(
+            "IDENTITY_ENDPOINT names the host {}, not this machine, as the Azure Arc agent's endpoint is",
+            endpoint.host_str().unwrap_or("(none)")
+        )));
+    }
+    let source = Source::Endpoint(IdentityEndpoint {
+        protocol: Protocol::AzureArc(tokens),
+        endpoint,
+        client_id: None,
+        http: http.clone(),
+    });
+    Ok((CredentialKind::AzureArcManagedIdentity, source))
 }
 
 /// Both variables of a pair, or `None`; one without the other is noted as partial.
@@ -293,6 +359,12 @@ fn pair<'e>(
 ) -> Option<(&'e str, &'e str)> {
     match (env.get(first), env.get(second)) {
         (Some(a), Some(b)) => Some((a, b)),
+        (Some(_), None) if first == "IDENTITY_ENDPOINT" => {
+            partial.push(format!(
+                "{first} is set but {second} is not (nor IMDS_ENDPOINT, for an Azure Arc-enabled server)"
+            ));
+            None
+        }
         (Some(_), None) => {
             partial.push(format!("{first} is set but {second} is not"));
             None

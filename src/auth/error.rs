@@ -11,7 +11,7 @@ pub enum AuthError {
     /// Nothing configured a credential and the instance metadata service did not help.
     #[error(
         "no credential found: none of IDENTITY_ENDPOINT+IDENTITY_HEADER, MSI_ENDPOINT+MSI_SECRET, \
-         AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET (with AZURE_CLIENT_ID and AZURE_TENANT_ID) \
+         IDENTITY_ENDPOINT+IMDS_ENDPOINT, AZURE_FEDERATED_TOKEN_FILE or AZURE_CLIENT_SECRET (with AZURE_CLIENT_ID and AZURE_TENANT_ID) \
          is set, and the Azure instance metadata service {0}; this does not look like an Azure host"
     )]
     NoCredential(String),

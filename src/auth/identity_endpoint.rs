@@ -1,15 +1,18 @@
-//! The managed-identity token endpoints of Azure Automation and App Service (`IDENTITY_*`) and
-//! of hybrid workers' legacy protocol (`MSI_*`). azure_identity refuses the legacy protocol and
-//! reads `expires_on` only as an epoch string, which Automation has not always sent, so these
-//! two are spoken here.
+//! The local managed-identity token endpoints: Azure Automation and App Service
+//! (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`), hybrid workers' legacy protocol (`MSI_*`) and an
+//! Azure Arc-enabled server's agent (`IDENTITY_ENDPOINT` + `IMDS_ENDPOINT`). azure_identity
+//! refuses the legacy and Arc protocols and reads `expires_on` only as an epoch string, which
+//! Automation has not always sent, so all three are spoken here.
 
 use std::time::Duration;
 
-use reqwest::{StatusCode, Url};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{RequestBuilder, StatusCode, Url};
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::AccessToken;
+use super::azure_arc::ArcTokensFolder;
 use super::expiry::token_expiry;
 use crate::graph::{RetryPolicy, retry_after};
 use crate::secret::Secret;
@@ -17,14 +20,23 @@ use crate::secret::Secret;
 /// When a response gives no expiry, ask again after this long rather than trust it for hours.
 const UNSTATED_LIFETIME: Duration = Duration::from_secs(300);
 
-/// Which protocol the endpoint speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which protocol the endpoint speaks, with what it takes to be answered.
 pub(crate) enum Protocol {
     /// `api-version=2019-08-01`, header `X-IDENTITY-HEADER`, `client_id=` for a user-assigned
     /// identity.
-    AppService,
+    AppService(Secret),
     /// `api-version=2017-09-01`, header `secret`, `clientid=` for a user-assigned identity.
-    LegacyMsi,
+    LegacyMsi(Secret),
+    /// `api-version=2020-06-01`, system-assigned only: a 401 names a key file in the agent's
+    /// tokens folder, and the request is repeated with `Authorization: Basic <key>`.
+    AzureArc(ArcTokensFolder),
+}
+
+/// One answer of the endpoint, read whole.
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Vec<u8>,
 }
 
 /// How one token request failed.
@@ -42,7 +54,6 @@ enum TokenFailure {
 pub(crate) struct IdentityEndpoint {
     pub protocol: Protocol,
     pub endpoint: Url,
-    pub secret: Secret,
     pub client_id: Option<String>,
     pub http: reqwest::Client,
 }
@@ -77,9 +88,10 @@ impl IdentityEndpoint {
     }
 
     async fn try_once(&self, resource: &str) -> Result<AccessToken, TokenFailure> {
-        let (api_version, id_parameter, secret_header) = match self.protocol {
-            Protocol::AppService => ("2019-08-01", "client_id", "X-IDENTITY-HEADER"),
-            Protocol::LegacyMsi => ("2017-09-01", "clientid", "secret"),
+        let (api_version, id_parameter) = match self.protocol {
+            Protocol::AppService(_) => ("2019-08-01", "client_id"),
+            Protocol::LegacyMsi(_) => ("2017-09-01", "clientid"),
+            Protocol::AzureArc(_) => ("2020-06-01", "client_id"),
         };
         let mut url = self.endpoint.clone();
         {
@@ -90,39 +102,87 @@ impl IdentityEndpoint {
                 query.append_pair(id_parameter, client_id);
             }
         }
+        let request = || self.http.get(url.clone()).header("Metadata", "true");
+        let answer = match &self.protocol {
+            Protocol::AppService(header) => {
+                self.send(request().header("X-IDENTITY-HEADER", header.expose()))
+                    .await?
+            }
+            Protocol::LegacyMsi(secret) => {
+                self.send(request().header("secret", secret.expose()))
+                    .await?
+            }
+            Protocol::AzureArc(folder) => {
+                let challenge = self.send(request()).await?;
+                if challenge.status != StatusCode::UNAUTHORIZED {
+                    challenge
+                } else {
+                    // Nothing is read, and nothing sent, unless the realm passes every check.
+                    let key = folder
+                        .answer(&challenge.headers)
+                        .map_err(TokenFailure::Final)?;
+                    let mut basic = HeaderValue::from_str(&format!("Basic {}", key.expose()))
+                        .map_err(|_| {
+                            TokenFailure::Final("the agent's key is not a header value".into())
+                        })?;
+                    basic.set_sensitive(true);
+                    let mut answer = self.send(request().header(AUTHORIZATION, basic)).await?;
+                    // What the endpoint says is quoted in messages; it must not quote the key.
+                    answer.body = redact(&answer.body, key.expose());
+                    if answer.status == StatusCode::UNAUTHORIZED {
+                        return Err(TokenFailure::Final(format!(
+                            "the endpoint did not accept the agent's key ({})",
+                            describe_failure(answer.status, &answer.body)
+                        )));
+                    }
+                    answer
+                }
+            }
+        };
+        if answer.status == StatusCode::TOO_MANY_REQUESTS || answer.status.is_server_error() {
+            return Err(TokenFailure::Transient {
+                message: describe_failure(answer.status, &answer.body),
+                retry_after: retry_after(&answer.headers),
+            });
+        }
+        if !answer.status.is_success() {
+            return Err(TokenFailure::Final(describe_failure(
+                answer.status,
+                &answer.body,
+            )));
+        }
+        parse_token(&answer.body, OffsetDateTime::now_utc()).map_err(|message| {
+            TokenFailure::Transient {
+                message,
+                retry_after: None,
+            }
+        })
+    }
+
+    /// Sends one request and reads the whole answer; a failure to connect or read may pass.
+    async fn send(&self, request: RequestBuilder) -> Result<Answer, TokenFailure> {
         let transient = |message: String| TokenFailure::Transient {
             message,
             retry_after: None,
         };
-        let response = self
-            .http
-            .get(url)
-            .header(secret_header, self.secret.expose())
-            .header("Metadata", "true")
-            .send()
-            .await
-            .map_err(|e| {
-                transient(format!(
-                    "the endpoint {} did not answer ({e})",
-                    self.endpoint_name()
-                ))
-            })?;
+        let response = request.send().await.map_err(|e| {
+            transient(format!(
+                "the endpoint {} did not answer ({e})",
+                self.endpoint_name()
+            ))
+        })?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
+        let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
-            .map_err(|e| transient(format!("the answer broke off ({e})")))?;
-        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-            return Err(TokenFailure::Transient {
-                message: describe_failure(status, &body),
-                retry_after,
-            });
-        }
-        if !status.is_success() {
-            return Err(TokenFailure::Final(describe_failure(status, &body)));
-        }
-        parse_token(&body, OffsetDateTime::now_utc()).map_err(transient)
+            .map_err(|e| transient(format!("the answer broke off ({e})")))?
+            .to_vec();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
     }
 
     /// The endpoint without its query, for messages.
@@ -170,6 +230,15 @@ fn describe_failure(status: StatusCode, body: &[u8]) -> String {
     }
 }
 
+/// `body` with every occurrence of `secret` replaced by `***`.
+fn redact(body: &[u8], secret: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(body);
+    if secret.is_empty() || !text.contains(secret) {
+        return body.to_vec();
+    }
+    text.replace(secret, "***").into_bytes()
+}
+
 fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &text[..i]),
@@ -189,6 +258,14 @@ mod tests {
         assert_eq!(token.expires_at, datetime!(2026-11-29 10:05:00 UTC));
         assert!(parse_token(br#"{"access_token":""}"#, now).is_err());
         assert!(parse_token(b"nope", now).is_err());
+    }
+
+    #[test]
+    fn an_answer_quoting_the_key_is_redacted() {
+        let body = br#"{"error":"unauthorized","error_description":"key k3y-v4lue is stale"}"#;
+        let text = describe_failure(StatusCode::UNAUTHORIZED, &redact(body, "k3y-v4lue"));
+        assert_eq!(text, "HTTP 401 Unauthorized: key *** is stale");
+        assert_eq!(redact(b"plain", "k3y"), b"plain");
     }
 
     #[test]

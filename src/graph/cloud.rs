@@ -93,7 +93,7 @@ fn without_version(mut url: Url) -> Url {
 }
 
 /// Whether the URL's host is this machine, so a plaintext token never leaves it.
-fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };

@@ -12,6 +12,7 @@ mod transport;
 
 pub use calls::Deleted;
 pub use client::{GraphAttempt, GraphClient, GraphConfig};
+pub(crate) use cloud::is_loopback;
 pub use cloud::{Cloud, validate_graph_url};
 pub use error::{GraphCall, GraphError, GraphErrorKind};
 pub use model::{CreatePass, CreatedPass, GraphUser, TapMethod, TapPolicy};

@@ -3,6 +3,7 @@
 
 mod log;
 mod record;
+pub mod schema;
 
 pub use log::{JobLog, MemorySink, OutputFormat};
 pub use record::{
@@ -13,7 +14,7 @@ pub use record::{
 use serde::Serialize;
 
 /// Azure Automation's output streams.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::EnumIter)]
 pub enum Stream {
     /// What the operator reads.
     Output,

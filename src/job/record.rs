@@ -5,7 +5,7 @@ use serde::{Serialize, Serializer};
 use crate::secret::Secret;
 
 /// How the job ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::EnumIter)]
 pub enum JobStatus {
     /// The pass was created (warnings allowed).
     Completed,
@@ -15,8 +15,9 @@ pub enum JobStatus {
     Stopped,
 }
 
-/// Stable error codes. Job hosts match on these; never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Stable error codes. Job hosts match on these; never rename one. `job-record.schema.json`
+/// lists every variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::EnumIter)]
 pub enum ErrorCode {
     InvalidInput,
     InvalidCustomization,
@@ -161,7 +162,7 @@ pub struct RemovedPass {
     pub created_date_time: Option<String>,
 }
 
-/// The result record is one of the two places the pass may appear (DESIGN.md §4).
+/// The result record is one of the two places the pass may appear.
 fn expose_pass<S: Serializer>(pass: &Option<Secret>, s: S) -> Result<S::Ok, S::Error> {
     match pass {
         Some(p) => s.serialize_str(p.expose()),
@@ -229,7 +230,7 @@ impl JobResult {
         }
     }
 
-    /// The process exit code for this result (one place, DESIGN.md §4).
+    /// The process exit code for this result (decided here only).
     pub fn exit_code(&self) -> i32 {
         match self.status {
             JobStatus::Completed => 0,

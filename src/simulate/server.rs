@@ -72,28 +72,49 @@ impl Simulator {
         format!("http://{}", self.local_addr)
     }
 
-    /// The environment a client needs to reach this tenant: the managed-identity endpoint and
-    /// header, the app's tenant, client id and secret, and the Graph base URL.
+    /// The environment a client needs to reach this tenant: the managed-identity endpoint
+    /// (with its header, or Azure Arc's pair when the tenant simulates an Arc agent), the
+    /// app's tenant, client id and secret, and the Graph base URL.
     pub fn client_env(&self) -> Vec<(String, String)> {
         let base = self.base_url();
         let tenant_id = lock(&self.state.tenant).tenant_id.clone();
-        [
-            ("IDENTITY_ENDPOINT", format!("{base}/msi/token")),
-            (
-                "IDENTITY_HEADER",
-                self.state.identity_header.expose().to_owned(),
-            ),
-            ("AZURE_TENANT_ID", tenant_id),
-            ("AZURE_CLIENT_ID", self.state.app.client_id.clone()),
-            (
-                "AZURE_CLIENT_SECRET",
-                self.state.app.client_secret.expose().to_owned(),
-            ),
-            ("TAP_RUNBOOK_GRAPH_URL", base),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+        let mut env = self.managed_identity_env();
+        env.extend(
+            [
+                ("AZURE_TENANT_ID", tenant_id),
+                ("AZURE_CLIENT_ID", self.state.app.client_id.clone()),
+                (
+                    "AZURE_CLIENT_SECRET",
+                    self.state.app.client_secret.expose().to_owned(),
+                ),
+                ("TAP_RUNBOOK_GRAPH_URL", base),
+            ]
+            .map(|(k, v)| (k.to_owned(), v)),
+        );
+        env
+    }
+
+    /// Only the managed-identity variables of [`Simulator::client_env`]: `IDENTITY_ENDPOINT`
+    /// with `IDENTITY_HEADER`, or with `IMDS_ENDPOINT` for a simulated Azure Arc agent.
+    pub fn managed_identity_env(&self) -> Vec<(String, String)> {
+        let base = self.base_url();
+        let pairs = match self.state.app.arc_key_folder {
+            Some(_) => [
+                (
+                    "IDENTITY_ENDPOINT",
+                    format!("{base}/metadata/identity/oauth2/token"),
+                ),
+                ("IMDS_ENDPOINT", base),
+            ],
+            None => [
+                ("IDENTITY_ENDPOINT", format!("{base}/msi/token")),
+                (
+                    "IDENTITY_HEADER",
+                    self.state.identity_header.expose().to_owned(),
+                ),
+            ],
+        };
+        pairs.map(|(k, v)| (k.to_owned(), v)).into()
     }
 
     /// Users, their passes (with values) and the policy, as `/_sim/state` shows them.

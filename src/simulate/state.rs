@@ -1,5 +1,6 @@
 //! The state shared by every request the simulator serves.
 
+use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,6 +27,8 @@ pub(crate) struct SimulatorState {
     pub throttle: Option<Mutex<Throttle>>,
     pub outbox: Mutex<Vec<OutboxEntry>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// Key files of Azure Arc challenges not yet answered.
+    pub arc_challenges: Mutex<Vec<PathBuf>>,
 }
 
 impl SimulatorState {
@@ -45,7 +48,17 @@ impl SimulatorState {
             throttle: file.throttle.clone().map(|t| Mutex::new(Throttle::new(t))),
             outbox: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            arc_challenges: Mutex::new(Vec::new()),
             app: file.app,
+        }
+    }
+}
+
+impl Drop for SimulatorState {
+    /// The simulated agent's unanswered challenges go with it, as the real agent's expire.
+    fn drop(&mut self) {
+        for file in lock(&self.arc_challenges).drain(..) {
+            let _ = std::fs::remove_file(file);
         }
     }
 }

@@ -1,10 +1,10 @@
-//! The tenant file: the JSON document that describes a simulated tenant (DESIGN.md §8).
+//! The tenant file: the JSON document that describes a simulated tenant.
 //!
 //! Parsing is strict (unknown fields are refused) so a typo in a test fixture fails loudly
 //! instead of silently simulating something else. Every error names the field at fault.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -64,6 +64,11 @@ pub struct AppRegistration {
     /// a random one per start when absent.
     #[serde(default, deserialize_with = "deserialize_optional_secret")]
     pub identity_header: Option<Secret>,
+    /// Serve the Azure Arc agent's challenge protocol, writing each challenge's key file to
+    /// this folder; the client environment then names the Arc endpoint instead of
+    /// Automation's.
+    #[serde(default)]
+    pub arc_key_folder: Option<PathBuf>,
 }
 
 fn default_token_lifetime() -> u64 {
@@ -379,6 +384,14 @@ impl TenantFile {
         }
         if self.app.token_lifetime_seconds == 0 {
             return fail("app.tokenLifetimeSeconds", "must be at least 1");
+        }
+        if self
+            .app
+            .arc_key_folder
+            .as_ref()
+            .is_some_and(|f| !f.is_absolute())
+        {
+            return fail("app.arcKeyFolder", "must be an absolute path");
         }
         self.policy.validate()?;
         let mut ids = HashSet::new();

@@ -4,6 +4,7 @@ pub mod process;
 pub mod sim;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -23,6 +24,7 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
+    var_opt: Option<PathBuf>,
 }
 
 impl Test {
@@ -31,7 +33,16 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             stdin: None,
+            var_opt: None,
         }
+    }
+
+    /// Runs the binary in a private mount namespace where `dir` is mounted over `/var/opt`, so
+    /// the Azure Arc agent's fixed tokens folder (`/var/opt/azcmagent/tokens`) is the test's
+    /// and nothing on the host is touched. Needs `unshare` and user namespaces (Linux).
+    pub fn var_opt(mut self, dir: &Path) -> Self {
+        self.var_opt = Some(dir.to_path_buf());
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<str>) -> Self {
@@ -62,7 +73,20 @@ impl Test {
     /// Runs the binary with nothing from the ambient environment (no AZURE_*, IDENTITY_*,
     /// MSI_* or proxy variables), only what the test set.
     pub fn run(self) -> Run {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_tap-runbook"));
+        let binary = env!("CARGO_BIN_EXE_tap-runbook");
+        let mut cmd = match &self.var_opt {
+            None => assert_cmd::Command::new(binary),
+            Some(dir) => {
+                let mut cmd = assert_cmd::Command::new(system_tool("unshare"));
+                cmd.args(["--user", "--map-root-user", "--mount", "/bin/sh", "-c"])
+                    .arg(r#""$1" --bind "$2" /var/opt && shift 2 && exec "$@""#)
+                    .arg("sh")
+                    .arg(system_tool("mount"))
+                    .arg(dir)
+                    .arg(binary);
+                cmd
+            }
+        };
         cmd.env_clear()
             .args(&self.args)
             .timeout(Duration::from_secs(120));
@@ -76,6 +100,9 @@ impl Test {
             stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         };
+        if self.var_opt.is_some() && run.stdout.is_empty() {
+            panic!("cannot give the test a private /var/opt:\n{}", run.stderr);
+        }
         assert_no_leak(&run, &secrets_of(&self.env));
         run
     }
@@ -89,6 +116,15 @@ pub fn secrets_of(env: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// A system tool's absolute path: the binary runs with an empty environment, so no `PATH`.
+fn system_tool(name: &str) -> PathBuf {
+    ["/usr/bin", "/bin", "/usr/sbin", "/sbin"]
+        .iter()
+        .map(|dir| Path::new(dir).join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("{name} is needed to give the test a private /var/opt"))
+}
+
 /// Environment variables whose values are credentials.
 pub fn is_secret_variable(name: &str) -> bool {
     matches!(
@@ -99,8 +135,9 @@ pub fn is_secret_variable(name: &str) -> bool {
 
 /// The one leak checker every run of the binary goes through: no credential from the
 /// environment, no bearer token, and the pass only in the Output line after creation and the
-/// result record.
+/// result record. It also holds every record the run wrote to `job-record.schema.json`.
 pub fn assert_no_leak(run: &Run, secrets: &[String]) {
+    assert_records_valid(&run.stdout);
     assert_no_credential(run, secrets);
     let Some(last) = run.stdout.lines().last() else {
         return;
@@ -129,6 +166,54 @@ pub fn assert_no_credential(run: &Run, secrets: &[String]) {
             "a token response reached the output:\n{text}"
         );
     }
+}
+
+/// The record schema's validator, built once from what `tap-runbook schema --records` prints.
+fn record_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| tap_runbook::job::schema::record_validator().unwrap())
+}
+
+/// Every line of a job's NDJSON output (its last line is a result record) must be a record the
+/// schema accepts. Other output (text, printed documents) is not records, though any line of
+/// it that is a JSON object is held to the schema all the same.
+pub fn assert_records_valid(stdout: &str) {
+    let ndjson = stdout
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        .is_some_and(|r| r["type"] == "result");
+    for line in stdout.lines() {
+        match serde_json::from_str::<Value>(line) {
+            Ok(record @ Value::Object(_)) => assert_record_valid(&record),
+            _ if ndjson => panic!("a line of NDJSON output is not a record: {line}"),
+            _ => {}
+        }
+    }
+}
+
+/// Fails unless `job-record.schema.json` accepts `record`, naming the fields at fault.
+pub fn assert_record_valid(record: &Value) {
+    if record_validator().is_valid(record) {
+        return;
+    }
+    let errors: Vec<String> = match tap_runbook::job::schema::kind_validator(record) {
+        Some(kind) => kind
+            .unwrap()
+            .iter_errors(record)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect(),
+        None => vec!["neither a log record nor a result of a known status".into()],
+    };
+    panic!("job-record.schema.json refuses a record the binary wrote: {errors:?}\n{record}");
+}
+
+/// The record a run wrote to its `--result-file`, checked against the schema.
+pub fn result_file(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).expect("the result file exists");
+    let record: Value = serde_json::from_str(&text).expect("the result file is one JSON record");
+    assert_record_valid(&record);
+    record
 }
 
 /// What a run printed and how it ended.

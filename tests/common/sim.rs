@@ -37,7 +37,9 @@ pub const ADELE_PASS_ID: &str = "b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e";
 pub fn host_env(sim: &Simulator) -> Vec<(String, String)> {
     sim.client_env()
         .into_iter()
-        .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL")
+        .filter(|(k, _)| {
+            k.starts_with("IDENTITY_") || k == "IMDS_ENDPOINT" || k == "TAP_RUNBOOK_GRAPH_URL"
+        })
         .collect()
 }
 

@@ -66,6 +66,11 @@ pub(crate) async fn managed_identity_token(
             "Unable to load the requested managed identity: no identity with this client id is assigned.",
         );
     }
+    managed_identity_answer(&sim, resource)
+}
+
+/// A managed-identity token response for `resource`, `expires_on` in the tenant's format.
+pub(crate) fn managed_identity_answer(sim: &SimulatorState, resource: &str) -> Response {
     let now = OffsetDateTime::now_utc();
     let (token, issued) = lock(&sim.tokens).issue(&sim.app.roles, now);
     let expires_on = match sim.app.expires_on_format {
@@ -96,7 +101,7 @@ fn managed_identity_date(t: OffsetDateTime) -> String {
     )
 }
 
-fn msi_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn msi_error(status: StatusCode, message: &str) -> Response {
     let body = json!({
         "statusCode": status.as_u16(),
         "message": message,

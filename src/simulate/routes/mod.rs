@@ -1,5 +1,6 @@
 //! The simulator's HTTP surface: Graph, the token endpoints, and the inspection routes.
 
+mod arc_identity;
 mod form;
 mod graph;
 mod graph_path;
@@ -23,6 +24,10 @@ use super::state::SimulatorState;
 pub(crate) fn router(state: Arc<SimulatorState>) -> Router {
     let served = Router::new()
         .route("/msi/token", get(identity::managed_identity_token))
+        .route(
+            "/metadata/identity/oauth2/token",
+            get(arc_identity::arc_token),
+        )
         .route(
             "/{tenant}/oauth2/v2.0/token",
             post(identity::client_credentials_token),
