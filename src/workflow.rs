@@ -87,6 +87,12 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
     }
 
     ensure_time_to_replace(job)?;
+    if !job.log.can_deliver() {
+        return Err(JobError::new(
+            ErrorCode::Unexpected,
+            "the job's output was closed and there is no --result-file, so a new pass would reach nobody; the existing pass was kept",
+        ));
+    }
     let lock = replace::lock_user(job, &plan).await?;
     replace::refresh_if_stale(job, &mut plan, lock.as_ref(), listed_at).await?;
     job.progress.begin_replacement();

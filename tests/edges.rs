@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{
-    ADELE, ADELE_ID, ADELE_PASS_ID, graph_calls, invocation, passes_of, run, tenant, writes,
+    ADELE, ADELE_ID, ADELE_PASS_ID, graph_calls, host_env, invocation, passes_of, run, tenant,
+    writes,
 };
 use crate::common::{Test, fixture};
 
@@ -272,5 +273,61 @@ fn a_start_beyond_the_representable_dates_is_refused_before_any_request() {
         !run.stdout.contains("SIMULATED"),
         "no tenant was started: {}",
         run.stdout
+    );
+}
+
+/// Runs a job for Adele whose reader hangs up before the job writes anything.
+async fn job_with_closed_output(sim: &Simulator, extra: Vec<String>) -> i32 {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+
+    let env = host_env(sim);
+    let stdin = invocation(ADELE, json!({}));
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
+            .env_clear()
+            .envs(env)
+            .args(["run", "--format", "ndjson", "--invocation", "-"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait().unwrap().code().unwrap_or(-1)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_whose_output_is_gone_keeps_the_old_pass() {
+    let sim = tenant(|_| {}).await;
+    let code = job_with_closed_output(&sim, Vec::new()).await;
+    assert_eq!(code, 1);
+    assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
+    assert_eq!(adele_passes(&sim)[0]["id"], ADELE_PASS_ID);
+
+    // With a result file the pass still reaches the job host.
+    let sim = tenant(|_| {}).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("result.json");
+    let code = job_with_closed_output(
+        &sim,
+        vec!["--result-file".into(), file.to_str().unwrap().into()],
+    )
+    .await;
+    assert_eq!(code, 0);
+    let result: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(
+        adele_passes(&sim)[0]["temporaryAccessPass"],
+        result["result"]["temporaryAccessPass"]
     );
 }

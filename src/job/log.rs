@@ -46,6 +46,8 @@ struct Inner {
     identity: Mutex<Identity>,
     warnings: Mutex<Vec<String>>,
     finished: AtomicBool,
+    /// A write to the sink failed: whoever reads the job's output is gone.
+    output_lost: AtomicBool,
     result_file: Mutex<Option<PathBuf>>,
 }
 
@@ -94,6 +96,7 @@ impl JobLog {
                 identity: Mutex::new(Identity::default()),
                 warnings: Mutex::new(Vec::new()),
                 finished: AtomicBool::new(false),
+                output_lost: AtomicBool::new(false),
                 result_file: Mutex::new(None),
             }),
         }
@@ -198,9 +201,24 @@ impl JobLog {
             OutputFormat::Text => text_result(result, &warnings),
             _ => json_line,
         };
-        let _ = writeln!(sink, "{line}");
-        let _ = sink.flush();
+        self.write_line(&mut **sink, &line);
         true
+    }
+
+    /// Writes one line and flushes it, noting when nobody can read it any more.
+    fn write_line(&self, sink: &mut dyn Write, line: &str) {
+        if writeln!(sink, "{line}")
+            .and_then(|()| sink.flush())
+            .is_err()
+        {
+            self.inner.output_lost.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether a pass created now would reach someone: the output can still be written, or
+    /// the result file will hold it.
+    pub fn can_deliver(&self) -> bool {
+        !self.inner.output_lost.load(Ordering::SeqCst) || lock(&self.inner.result_file).is_some()
     }
 
     fn event(&self, stream: Stream, message: String) {
@@ -228,8 +246,7 @@ impl JobLog {
                 .to_string()
             }
         };
-        let _ = writeln!(sink, "{line}");
-        let _ = sink.flush();
+        self.write_line(&mut **sink, &line);
     }
 }
 
