@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use super::azure_identity::AzureIdentity;
 use super::identity_endpoint::{IdentityEndpoint, Protocol};
 use super::{AccessToken, AuthError, Environment};
-use crate::graph::Cloud;
+use crate::graph::{Cloud, redacted_url};
 use crate::secret::Secret;
 
 /// How long a token request may take before the job gives up on it.
@@ -226,28 +226,36 @@ fn choose(
     partial: &mut Vec<String>,
 ) -> Result<Option<(CredentialKind, Source)>, AuthError> {
     let client_id = env.get(CLIENT_ID).map(str::to_owned);
-    let endpoint = |url: &str, secret: &str, protocol| -> Result<Source, AuthError> {
-        let endpoint = Url::parse(url)
-            .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
-        Ok(Source::Endpoint(IdentityEndpoint {
-            protocol,
-            endpoint,
-            secret: Secret::new(secret),
-            client_id: client_id.clone(),
-            http: http.clone(),
-        }))
-    };
+    // The value is not quoted back: a mistyped endpoint may still hold a password.
+    let endpoint =
+        |variable: &str, url: &str, secret: &str, protocol| -> Result<Source, AuthError> {
+            let endpoint = Url::parse(url)
+                .map_err(|e| AuthError::Configuration(format!("{variable} is not a URL ({e})")))?;
+            Ok(Source::Endpoint(IdentityEndpoint {
+                protocol,
+                endpoint,
+                secret: Secret::new(secret),
+                client_id: client_id.clone(),
+                http: http.clone(),
+            }))
+        };
     if let Some((url, header)) = pair(env, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", partial) {
         let kind = CredentialKind::AutomationManagedIdentity {
             client_id: client_id.clone(),
         };
-        return Ok(Some((kind, endpoint(url, header, Protocol::AppService)?)));
+        return Ok(Some((
+            kind,
+            endpoint("IDENTITY_ENDPOINT", url, header, Protocol::AppService)?,
+        )));
     }
     if let Some((url, secret)) = pair(env, "MSI_ENDPOINT", "MSI_SECRET", partial) {
         let kind = CredentialKind::HybridWorkerManagedIdentity {
             client_id: client_id.clone(),
         };
-        return Ok(Some((kind, endpoint(url, secret, Protocol::LegacyMsi)?)));
+        return Ok(Some((
+            kind,
+            endpoint("MSI_ENDPOINT", url, secret, Protocol::LegacyMsi)?,
+        )));
     }
     if let Some((file, client_id, tenant_id)) =
         app_registration(env, "AZURE_FEDERATED_TOKEN_FILE", partial)
@@ -329,10 +337,22 @@ fn authority_host(env: &Environment, cloud: Cloud) -> Result<String, AuthError> 
     let Some(host) = env.get("AZURE_AUTHORITY_HOST") else {
         return Ok(cloud.authority_host().to_owned());
     };
+    // Shown only in its redacted form: a user part or query may hold a secret.
+    let refused = |why: String| {
+        Err(AuthError::Configuration(format!(
+            "AZURE_AUTHORITY_HOST {why}"
+        )))
+    };
     match Url::parse(host) {
-        Ok(url) if url.scheme() == "https" => Ok(host.trim_end_matches('/').to_owned()),
-        _ => Err(AuthError::Configuration(format!(
-            "AZURE_AUTHORITY_HOST must be an https URL, got {host:?}"
-        ))),
+        Err(e) => refused(format!("must be an https URL ({e})")),
+        Ok(url) if url.scheme() != "https" => {
+            refused(format!("must be an https URL, got {}", redacted_url(&url)))
+        }
+        Ok(url)
+            if !url.username().is_empty() || url.password().is_some() || url.query().is_some() =>
+        {
+            refused("must not hold a user name, password or query".to_owned())
+        }
+        Ok(_) => Ok(host.trim_end_matches('/').to_owned()),
     }
 }

@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 
 use super::AccessToken;
 use super::expiry::token_expiry;
-use crate::graph::{RetryPolicy, retry_after};
+use crate::graph::{
+    BodyError, MAX_RESPONSE_BYTES, RetryPolicy, error_chain, read_body, redacted_url, retry_after,
+};
 use crate::secret::Secret;
 
 /// When a response gives no expiry, ask again after this long rather than trust it for hours.
@@ -103,16 +105,20 @@ impl IdentityEndpoint {
             .await
             .map_err(|e| {
                 transient(format!(
-                    "the endpoint {} did not answer ({e})",
-                    self.endpoint_name()
+                    "the endpoint {} did not answer ({})",
+                    redacted_url(&self.endpoint),
+                    error_chain(&e)
                 ))
             })?;
         let status = response.status();
         let retry_after = retry_after(response.headers());
-        let body = response
-            .bytes()
+        let body = read_body(response, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| transient(format!("the answer broke off ({e})")))?;
+            .map_err(|e| match e {
+                // A larger answer next time would be just as unusable.
+                BodyError::TooLarge => TokenFailure::Final(e.to_string()),
+                BodyError::Transfer(_) => transient(format!("the answer broke off ({e})")),
+            })?;
         if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             return Err(TokenFailure::Transient {
                 message: describe_failure(status, &body),
@@ -123,13 +129,6 @@ impl IdentityEndpoint {
             return Err(TokenFailure::Final(describe_failure(status, &body)));
         }
         parse_token(&body, OffsetDateTime::now_utc()).map_err(transient)
-    }
-
-    /// The endpoint without its query, for messages.
-    fn endpoint_name(&self) -> String {
-        let mut url = self.endpoint.clone();
-        url.set_query(None);
-        url.to_string()
     }
 }
 

@@ -3,8 +3,9 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::value::{ParamValue, is_unsafe_char, short_str};
+use super::value::{ParamValue, short_str};
 use crate::manifest::{Format, ParamType, ParameterSpec};
+use crate::text::is_unsafe_char;
 
 /// How far in the past a StartDateTime may lie (clock skew between host and Entra).
 pub const START_TOLERANCE: time::Duration = time::Duration::minutes(5);
