@@ -78,6 +78,19 @@ pub fn json_line(value: &impl Serialize) -> String {
     out
 }
 
+/// At most `max` bytes of `text`, cut at a character boundary and marked as cut, for text
+/// from elsewhere (a Graph or sign-in error message) that a record repeats.
+pub fn cut(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [cut: {} bytes in all]", &text[..end], text.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

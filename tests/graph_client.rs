@@ -7,5 +7,5 @@ mod errors;
 mod fixture;
 mod paths;
 mod retries;
-mod server;
+pub mod server;
 mod tls;

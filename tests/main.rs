@@ -6,5 +6,6 @@ mod graph_client;
 mod input_hardening;
 mod notify;
 mod run;
+mod security;
 mod simulator;
 mod validate;

@@ -21,6 +21,7 @@ use futures_util::StreamExt;
 use super::AccessToken;
 use crate::graph::MAX_RESPONSE_BYTES;
 use crate::secret::Secret;
+use crate::text::cut;
 
 type Build = Box<dyn Fn() -> azure_core::Result<Arc<dyn TokenCredential>> + Send + Sync>;
 
@@ -193,10 +194,18 @@ fn client_options(http: &reqwest::Client, authority_host: Option<&str>) -> Clien
     }
 }
 
+/// The most of a sign-in error the job repeats: azure_identity quotes the token endpoint's
+/// answer, which the endpoint chooses.
+const MAX_ERROR_BYTES: usize = 2048;
+
 /// The error and its causes on one line: azure_identity's messages span lines (a
 /// troubleshooting link on its own line), and the cause of "retry policy expired" (a refused
 /// connection, an untrusted certificate) sits deeper in the chain.
 fn one_line(e: &azure_core::Error) -> String {
+    cut(&causes(e), MAX_ERROR_BYTES)
+}
+
+fn causes(e: &azure_core::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&dyn std::error::Error> = Some(e);
     while let Some(error) = next {

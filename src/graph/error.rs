@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::job::{ErrorCode, GraphErrorInfo, JobError};
+use crate::text::cut;
 
 /// Which Graph call failed; it decides what a 403 or a 404 means to the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -242,18 +243,6 @@ pub const MAX_MESSAGE_BYTES: usize = 1024;
 
 /// The most of an error code or request id a record keeps: both are short identifiers.
 const MAX_ID_BYTES: usize = 128;
-
-/// At most `max` bytes of `text`, cut at a character boundary and marked as cut.
-fn cut(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_owned();
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [cut: {} bytes in all]", &text[..end], text.len())
-}
 
 /// Graph's error envelope:
 /// `{"error":{"code","message","innerError":{"request-id","date","client-request-id"}}}`.

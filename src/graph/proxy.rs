@@ -170,6 +170,55 @@ mod tests {
         );
     }
 
+    /// reqwest decides with hyper-util's matcher, built from the proxy URL and the
+    /// `NO_PROXY` list we give it; asking that matcher shows what reqwest will do, without
+    /// sending anything anywhere.
+    fn proxied(settings: &ProxySettings, url: &str) -> bool {
+        let matcher = hyper_util::client::proxy::matcher::Matcher::builder()
+            .all("http://proxy.corp.example:3128".to_owned())
+            .no(settings.direct_destinations())
+            .build();
+        matcher.intercept(&url.parse().unwrap()).is_some()
+    }
+
+    #[test]
+    fn this_machine_and_its_link_are_always_direct_and_public_hosts_are_proxied() {
+        let s = settings(&[
+            ("HTTPS_PROXY", "http://proxy.corp.example:3128"),
+            ("NO_PROXY", "intranet.contoso.com, 10.0.0.0/8"),
+        ]);
+        for direct in [
+            "http://127.0.0.1:41234/msi/token",
+            "http://127.0.0.1:40342/metadata/identity/oauth2/token",
+            "http://localhost:40342/metadata/identity/oauth2/token",
+            "http://LOCALHOST:8081/msi/token",
+            "http://arc.localhost:1/",
+            "http://[::1]:8080/v1.0/users",
+            "http://[::ffff:127.0.0.1]:8080/",
+            "http://169.254.169.254/metadata/identity/oauth2/token",
+            "http://169.254.129.2:8081/msi/token",
+            "http://[fe80::1]:80/",
+            "http://0.0.0.0:8080/",
+            "https://intranet.contoso.com/",
+            "https://app.intranet.contoso.com/",
+            "https://10.1.2.3/",
+        ] {
+            assert!(!proxied(&s, direct), "{direct} would go through the proxy");
+        }
+        for public in [
+            "https://graph.microsoft.com/v1.0/users",
+            "https://login.microsoftonline.com/tenant/oauth2/v2.0/token",
+            "https://cdn.contoso.com/logo.png",
+            "https://169.255.0.1/",
+            "https://localhost.evil.example/",
+        ] {
+            assert!(
+                proxied(&s, public),
+                "{public} would not go through the proxy"
+            );
+        }
+    }
+
     #[test]
     fn a_bad_proxy_is_refused_without_quoting_it() {
         let s = settings(&[("HTTP_PROXY", "ftp://user:hunter2@proxy")]);
