@@ -190,6 +190,39 @@ mod tests {
         assert!(parse_token(b"nope", now).is_err());
     }
 
+    /// reqwest's error text carried the whole URL: the user part, and the query with the
+    /// resource, the client id and whatever the endpoint variable itself held.
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_named_without_its_user_part_or_query() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let endpoint = IdentityEndpoint {
+            protocol: Protocol::AppService,
+            endpoint: Url::parse(&format!(
+                "http://svc:hunter2@127.0.0.1:{port}/msi/token?sig=s3cr3t"
+            ))
+            .unwrap(),
+            secret: Secret::new("identity-header"),
+            client_id: Some("uami-1".into()),
+            http: reqwest::Client::new(),
+        };
+        let Err(TokenFailure::Transient { message, .. }) =
+            endpoint.try_once("https://graph.microsoft.com").await
+        else {
+            panic!("a refused connection is worth another try");
+        };
+        assert!(
+            message.starts_with(&format!(
+                "the endpoint http://127.0.0.1:{port}/msi/token did not answer ("
+            )),
+            "{message}"
+        );
+        for secret in ["hunter2", "svc", "s3cr3t", "sig=", "resource", "uami-1", "identity-header"] {
+            assert!(!message.contains(secret), "{secret} in {message}");
+        }
+    }
+
     #[test]
     fn failures_carry_the_endpoint_explanation() {
         let text = describe_failure(

@@ -239,6 +239,23 @@ mod tests {
         }
     }
 
+    /// The resolver is what the connection uses, so this check cannot be raced by a second
+    /// lookup; the proxy's own name is the one exception.
+    #[tokio::test]
+    async fn the_resolver_refuses_names_of_this_machine_except_the_proxy() {
+        let strict = VettingResolver::new(Destinations::Public, vec![]);
+        let refused = strict.resolve("localhost".parse().unwrap()).await;
+        assert!(refused.is_err());
+        let proxied = VettingResolver::new(Destinations::Public, vec!["LocalHost".into()]);
+        let addresses: Vec<SocketAddr> = proxied
+            .resolve("localhost".parse().unwrap())
+            .await
+            .map_err(|e| e.to_string())
+            .unwrap()
+            .collect();
+        assert!(addresses.iter().all(|a| a.ip().is_loopback()) && !addresses.is_empty());
+    }
+
     #[test]
     fn loopback_is_allowed_only_when_a_test_asks() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
