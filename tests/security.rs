@@ -7,6 +7,7 @@ mod bodies;
 mod branding;
 mod escaping;
 mod files;
+mod inputs;
 mod proxy;
 mod redirects;
 mod servers;

@@ -218,7 +218,15 @@ mod tests {
             )),
             "{message}"
         );
-        for secret in ["hunter2", "svc", "s3cr3t", "sig=", "resource", "uami-1", "identity-header"] {
+        for secret in [
+            "hunter2",
+            "svc",
+            "s3cr3t",
+            "sig=",
+            "resource",
+            "uami-1",
+            "identity-header",
+        ] {
             assert!(!message.contains(secret), "{secret} in {message}");
         }
     }

@@ -100,6 +100,10 @@ fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
             Ok(t) if t < now - START_TOLERANCE => {
                 Verdict::Refuse(format!("{s} is more than 5 minutes in the past"))
             }
+            // 9999-12-31T23:00:00-05:00 is a valid text, but no instant in UTC's calendar.
+            Ok(t) if t.checked_to_offset(time::UtcOffset::UTC).is_none() => {
+                Verdict::Refuse(format!("{s} lies after the year 9999 in UTC"))
+            }
             Ok(_) => fine(),
         },
     }
@@ -314,6 +318,26 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_start_past_the_calendar_in_utc_is_refused() {
+        let spec = crate::manifest::Manifest::get()
+            .parameter("StartDateTime")
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let verdict = check(
+            spec,
+            ParamValue::String("9999-12-31T23:30:00-05:00".into()),
+            now,
+        );
+        assert!(matches!(verdict, Verdict::Refuse(p) if p.contains("year 9999")));
+        let fine = check(
+            spec,
+            ParamValue::String("9999-12-31T23:30:00+05:00".into()),
+            now,
+        );
+        assert!(matches!(fine, Verdict::Accept(_)));
     }
 
     #[test]
