@@ -19,6 +19,7 @@ use azure_identity::{
 use futures_util::StreamExt;
 
 use super::AccessToken;
+use super::token::is_bearer_token;
 use crate::graph::MAX_RESPONSE_BYTES;
 use crate::secret::Secret;
 use crate::text::cut;
@@ -123,6 +124,12 @@ impl AzureIdentity {
             .get_token(&[scope], None)
             .await
             .map_err(|e| one_line(&e))?;
+        if !is_bearer_token(token.token.secret()) {
+            return Err(
+                "the sign-in service answered with an access token that is not a bearer token"
+                    .to_owned(),
+            );
+        }
         Ok(AccessToken {
             token: Secret::new(token.token.secret()),
             expires_at: token.expires_on,

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::AccessToken;
 use super::expiry::token_expiry;
+use super::token::is_bearer_token;
 use crate::graph::{
     BodyError, MAX_RESPONSE_BYTES, RetryPolicy, error_chain, read_body, redacted_url, retry_after,
 };
@@ -141,6 +142,9 @@ fn parse_token(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, String> 
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or("the answer has no access_token")?;
+    if !is_bearer_token(token) {
+        return Err("the token in the answer is not a bearer token".to_owned());
+    }
     let expires_at = token_expiry(json.get("expires_on"), json.get("expires_in"), now)
         .unwrap_or(now + UNSTATED_LIFETIME);
     Ok(AccessToken {

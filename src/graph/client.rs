@@ -395,7 +395,9 @@ impl GraphClient {
     fn transport_failure(&self, e: &reqwest::Error) -> Exchange {
         if e.is_timeout() && Instant::now() >= self.config.deadline {
             Exchange::Deadline
-        } else if e.is_connect() {
+        } else if e.is_connect() || e.is_builder() {
+            // A request that could not even be built (say, a header value reqwest refuses)
+            // never left: it cannot have taken effect.
             Exchange::NotSent(error_chain(e))
         } else {
             Exchange::NoAnswer(error_chain(e))
