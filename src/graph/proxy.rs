@@ -11,7 +11,9 @@
 //!
 //! The variables are read from the environment captured at start, so the one place that
 //! decides is here; reqwest's own reading of the process environment (and, on Windows, of the
-//! Internet Options proxy) is switched off.
+//! Internet Options proxy) is switched off. azure_identity's credentials, the instance
+//! metadata one included, send through the same client (`auth::azure_identity`), so the rule
+//! holds for them too.
 
 use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 

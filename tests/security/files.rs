@@ -1,5 +1,6 @@
 //! The files that hold the pass and the notification: private, atomic, and never written
-//! through a link someone planted.
+//! through a link someone planted. Unix only: modes and symbolic links are what is checked.
+#![cfg(unix)]
 
 use serde_json::json;
 
@@ -8,14 +9,12 @@ use crate::common::sim::{invocation, tenant};
 
 const ISABELLE: &str = "isabelle.dubois@contoso.com";
 
-#[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// The result file held the pass at `-rw-r--r--`, even when the admin had created it 0600.
-#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_result_file_is_readable_by_the_job_account_only() {
     use std::os::unix::fs::PermissionsExt;
@@ -50,7 +49,6 @@ async fn the_result_file_is_readable_by_the_job_account_only() {
 }
 
 /// A `1.json` link planted in the outbox received the sendMail body, and `1.html` the email.
-#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn links_planted_in_the_outbox_are_replaced_not_followed() {
     let sim = tenant(|_| {}).await;

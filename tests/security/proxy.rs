@@ -119,3 +119,29 @@ async fn public_hosts_still_go_through_the_proxy() {
         "the token came from the loopback endpoint directly"
     );
 }
+
+/// `SSL_CERT_FILE` replaces the system's roots on Linux; that is no longer silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_trust_store_is_reported() {
+    let server = crate::notify::https_server::TestServer::https(|_| {
+        crate::notify::https_server::Reply::Status(404)
+    })
+    .await;
+    let bundle = server.settings.ca_file.clone().unwrap();
+    let sim = tenant(|_| {}).await;
+    let run = job(
+        &sim,
+        invocation(ADELE, json!({})),
+        &["--format", "ndjson"],
+        &[("SSL_CERT_FILE", bundle.to_str().unwrap())],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stream("Verbose").iter().any(|v| v.starts_with(
+            "SSL_CERT_FILE is set: on Linux its certificates replace the system's trusted roots"
+        )),
+        "{}",
+        run.stdout
+    );
+}
