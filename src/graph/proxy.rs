@@ -35,6 +35,9 @@ const HTTPS: [&str; 2] = ["HTTPS_PROXY", "https_proxy"];
 const ALL: [&str; 2] = ["ALL_PROXY", "all_proxy"];
 const NO: [&str; 2] = ["NO_PROXY", "no_proxy"];
 
+/// `Proxy::http`, `Proxy::https` or `Proxy::all`: which destinations a proxy serves.
+type MakeProxy = fn(Url) -> reqwest::Result<Proxy>;
+
 /// One configured proxy and the variable it came from.
 #[derive(Clone, PartialEq, Eq)]
 struct Configured {
@@ -108,7 +111,7 @@ impl ProxySettings {
     pub(crate) fn apply(&self, builder: ClientBuilder) -> Result<ClientBuilder, HttpSetupError> {
         let mut builder = builder.no_proxy();
         let direct = || NoProxy::from_string(&self.direct_destinations());
-        let rules: [(&Option<Configured>, fn(Url) -> reqwest::Result<Proxy>); 3] = [
+        let rules: [(&Option<Configured>, MakeProxy); 3] = [
             (&self.http, Proxy::http),
             (&self.https, Proxy::https),
             (&self.all, Proxy::all),

@@ -4,9 +4,8 @@
 //! without that image.
 
 use std::fmt;
-use std::time::Duration;
-
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{Client, Url};
 

@@ -70,8 +70,8 @@ pub enum Body {
     GzipBomb { status: u16, size: usize },
 }
 
-/// A managed-identity endpoint (`/msi/token`, answering `token_body` or a normal token) and a
-/// Graph (any other path) that answers with `body`.
+/// A managed-identity endpoint (`/msi/token`: a normal token, or with `huge_token` a 400 MiB
+/// answer) and a Graph (any other path) that answers with `body`.
 pub struct Flood {
     url: String,
 }
