@@ -9,7 +9,7 @@ mod escaping;
 mod files;
 mod inputs;
 mod proxy;
-mod redirects;
+mod secrets;
 mod servers;
 
 use serde_json::Value;

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use super::azure_identity::AzureIdentity;
 use super::identity_endpoint::{IdentityEndpoint, Protocol};
 use super::{AccessToken, AuthError, Environment};
-use crate::graph::{Cloud, redacted_url};
+use crate::graph::{Cloud, is_always_direct, redacted_url};
 use crate::secret::Secret;
 
 /// How long a token request may take before the job gives up on it.
@@ -227,18 +227,28 @@ fn choose(
 ) -> Result<Option<(CredentialKind, Source)>, AuthError> {
     let client_id = env.get(CLIENT_ID).map(str::to_owned);
     // The value is not quoted back: a mistyped endpoint may still hold a password.
-    let endpoint =
-        |variable: &str, url: &str, secret: &str, protocol| -> Result<Source, AuthError> {
-            let endpoint = Url::parse(url)
-                .map_err(|e| AuthError::Configuration(format!("{variable} is not a URL ({e})")))?;
-            Ok(Source::Endpoint(IdentityEndpoint {
-                protocol,
-                endpoint,
-                secret: Secret::new(secret),
-                client_id: client_id.clone(),
-                http: http.clone(),
-            }))
-        };
+    let endpoint = |variable: &str,
+                    url: &str,
+                    secret: &str,
+                    protocol|
+     -> Result<Source, AuthError> {
+        let endpoint = Url::parse(url)
+            .map_err(|e| AuthError::Configuration(format!("{variable} is not a URL ({e})")))?;
+        // The identity secret goes in a header: unencrypted only to this machine.
+        if endpoint.scheme() != "https" && !is_always_direct(&endpoint) {
+            return Err(AuthError::Configuration(format!(
+                "{variable} is {}, which is neither https nor on this machine or its link-local network; the identity secret would cross the network unencrypted",
+                redacted_url(&endpoint)
+            )));
+        }
+        Ok(Source::Endpoint(IdentityEndpoint {
+            protocol,
+            endpoint,
+            secret: Secret::new(secret),
+            client_id: client_id.clone(),
+            http: http.clone(),
+        }))
+    };
     if let Some((url, header)) = pair(env, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", partial) {
         let kind = CredentialKind::AutomationManagedIdentity {
             client_id: client_id.clone(),

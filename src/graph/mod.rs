@@ -16,7 +16,7 @@ pub use cloud::{Cloud, validate_graph_url};
 pub use error::{GraphCall, GraphError, GraphErrorKind};
 pub use model::{CreatePass, CreatedPass, GraphUser, TapMethod, TapPolicy};
 pub use path::UserRef;
-pub use proxy::{ALWAYS_DIRECT, ProxySettings};
+pub use proxy::{ALWAYS_DIRECT, ProxySettings, is_always_direct};
 pub use retry::RetryPolicy;
 pub(crate) use retry::retry_after;
 pub use transport::{

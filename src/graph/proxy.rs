@@ -15,6 +15,8 @@
 //! metadata one included, send through the same client (`auth::azure_identity`), so the rule
 //! holds for them too.
 
+use std::net::IpAddr;
+
 use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 
 use super::transport::HttpSetupError;
@@ -26,6 +28,30 @@ use crate::auth::Environment;
 pub const ALWAYS_DIRECT: &str = "localhost, .localhost, localhost., .localhost., \
      127.0.0.0/8, ::1/128, 0.0.0.0/32, ::/128, 169.254.0.0/16, fe80::/10, \
      ::ffff:127.0.0.0/104, ::ffff:169.254.0.0/112, ::ffff:0.0.0.0/128";
+
+/// Whether `url` names this machine or its link-local network, the destinations of
+/// [`ALWAYS_DIRECT`]: the only ones a secret may be sent to over plain http.
+pub fn is_always_direct(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let ip = match bare.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        Ok(ip) => ip,
+        Err(_) => return false,
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_link_local() || v4.is_unspecified(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.is_unspecified() || (v6.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
 
 /// The proxy variables that are honoured, each name before its lower-case form, as curl reads
 /// them: plain-http destinations use `HTTP_PROXY`, https ones `HTTPS_PROXY`, either falls back
@@ -209,6 +235,12 @@ mod tests {
             "https://10.1.2.3/",
         ] {
             assert!(!proxied(&s, direct), "{direct} would go through the proxy");
+            let on_this_host = is_always_direct(&Url::parse(direct).unwrap());
+            assert_eq!(
+                on_this_host,
+                !proxied(&ProxySettings::default(), direct),
+                "{direct}"
+            );
         }
         for public in [
             "https://graph.microsoft.com/v1.0/users",

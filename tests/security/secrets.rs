@@ -1,5 +1,6 @@
-//! Neither Graph nor a token endpoint may send the job elsewhere: a redirect is not followed,
-//! so a bearer token or an identity header never reaches another host.
+//! Where the job's secrets may go. Neither Graph nor a token endpoint can send the job
+//! elsewhere (no redirect is followed), a token cannot smuggle a header in, and the identity
+//! secret travels unencrypted only on this machine.
 
 use serde_json::json;
 
@@ -95,4 +96,47 @@ async fn a_token_that_is_no_bearer_token_is_refused() {
             .iter()
             .all(|r| !r.path.starts_with("/v1.0"))
     );
+}
+
+/// An identity endpoint over plain http to another machine would send the identity secret
+/// across the network unencrypted (and, with a proxy set, through the proxy).
+#[test]
+fn a_plaintext_identity_endpoint_off_this_machine_is_refused() {
+    use tap_runbook::auth::{Credential, Environment};
+    use tap_runbook::graph::{Cloud, HttpSettings, build_http_client};
+    let http = build_http_client(&HttpSettings::default()).unwrap();
+    let with = |endpoint: &str| -> Environment {
+        [
+            ("IDENTITY_ENDPOINT", endpoint),
+            ("IDENTITY_HEADER", "identity-secret"),
+        ]
+        .into_iter()
+        .collect()
+    };
+    for refused in [
+        "http://10.0.0.5:8081/msi/token",
+        "http://identity.contoso.com/msi/token",
+        "http://svc:hunter2@192.0.2.7/msi/token?sig=s3cr3t",
+    ] {
+        let error = Credential::from_environment(&with(refused), Cloud::Global, &http)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("IDENTITY_ENDPOINT is http://"), "{error}");
+        assert!(error.contains("unencrypted"), "{error}");
+        assert!(
+            !error.contains("hunter2") && !error.contains("s3cr3t"),
+            "{error}"
+        );
+    }
+    for allowed in [
+        "http://127.0.0.1:41234/msi/token",
+        "http://localhost:40342/metadata/identity/oauth2/token",
+        "http://169.254.129.2:8081/msi/token",
+        "https://10.0.0.4:2377/metadata/identity/oauth2/token",
+    ] {
+        assert!(
+            Credential::from_environment(&with(allowed), Cloud::Global, &http).is_ok(),
+            "{allowed}"
+        );
+    }
 }
