@@ -157,7 +157,7 @@ pub enum BrandingError {
 ///
 /// The https rule and the address rule are checked here, before any request: an address
 /// literal at once, a name by resolving it (the fetcher's resolver checks it again when it
-/// connects, and connects only to what it checked).
+/// connects directly, and connects only to what it checked).
 pub async fn fetch_image(
     fetcher: &ImageFetcher,
     url: &str,
@@ -169,10 +169,14 @@ pub async fn fetch_image(
         Url::parse(href.as_str()).map_err(|_| BrandingError::Refused(LinkRefused::NotAUrl))?;
     let bytes = tokio::time::timeout(timeout, async {
         check_literal(&url, fetcher.destinations).map_err(BrandingError::Destination)?;
-        if let Some(name) = url.domain() {
-            resolve_vetted(name, fetcher.destinations)
-                .await
-                .map_err(BrandingError::Destination)?;
+        // A name with no local answer goes on: reached directly, the resolver fails it again;
+        // through a proxy (in networks where only the proxy resolves outside names), the
+        // proxy resolves it, and a name the host's own DNS does not know is no internal one.
+        if let Some(name) = url.domain()
+            && let Err(refused @ DestinationRefused::NotPublic(_)) =
+                resolve_vetted(name, fetcher.destinations).await
+        {
+            return Err(BrandingError::Destination(refused));
         }
         download(&fetcher.client, url).await
     })
