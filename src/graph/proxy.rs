@@ -112,7 +112,7 @@ impl ProxySettings {
         }
     }
 
-    /// The `NO_PROXY` list in force: the operator's entries and [`ALWAYS_DIRECT`].
+    /// The `NO_PROXY` list in force: the job host's entries and [`ALWAYS_DIRECT`].
     pub fn direct_destinations(&self) -> String {
         if self.no_proxy.is_empty() {
             ALWAYS_DIRECT.to_owned()
