@@ -16,12 +16,14 @@ use tokio::sync::oneshot;
 use crate::auth::{Credential, Environment};
 use crate::cli::{Cli, CloudArg, Command, InputArgs, RunArgs, SimulatorArgs};
 use crate::graph::{
-    Cloud, GraphClient, GraphConfig, HttpSettings, build_http_client, validate_graph_url,
+    CA_FILE_VARIABLE, Cloud, GraphClient, GraphConfig, HttpSettings, HttpSetupError,
+    TRUST_STORE_VARIABLES, build_http_client, validate_graph_url,
 };
 use crate::input::{self, TapRequest, document::MAX_DOCUMENT_BYTES, schema::SCHEMA_JSON};
 use crate::job::schema::RECORD_SCHEMA_JSON;
 use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem, StopSignal};
 use crate::manifest::{MANIFEST_JSON, Manifest};
+use crate::notify::ImageFetcher;
 use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
 use crate::user_lock::UserLocks;
@@ -408,7 +410,7 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
         let job = Job {
             request: &request,
             graph: &endpoint.graph,
-            http: &endpoint.http,
+            images: &endpoint.images,
             log,
             what_if: args.what_if,
             outbox: args.outbox.as_deref(),
@@ -482,7 +484,7 @@ async fn stop(
 /// tenant served in-process.
 struct Endpoint {
     graph: GraphClient,
-    http: reqwest::Client,
+    images: ImageFetcher,
     simulator: Option<Simulator>,
 }
 
@@ -533,8 +535,13 @@ impl Endpoint {
                 None,
             ),
         };
-        let http = build_http_client(&HttpSettings::from_environment(&env))
-            .map_err(|e| JobError::new(ErrorCode::InvalidInput, e.to_string()))?;
+        let settings = HttpSettings::from_environment(&env);
+        let setup_error = |e: HttpSetupError| JobError::new(ErrorCode::InvalidInput, e.to_string());
+        let http = build_http_client(&settings).map_err(setup_error)?;
+        let images = ImageFetcher::new(&settings).map_err(setup_error)?;
+        if let Some(variable) = TRUST_STORE_VARIABLES.iter().find(|v| env.has(v)) {
+            log.verbose(format!("{variable} is set: on Linux its certificates replace the system's trusted roots ({CA_FILE_VARIABLE} adds roots instead)"));
+        }
         let credential =
             Credential::from_environment(&env, cloud, &http).map_err(|e| e.to_job_error())?;
         log.verbose(format!("Credential: {}", credential.kind()));
@@ -560,7 +567,7 @@ impl Endpoint {
         );
         Ok(Self {
             graph,
-            http,
+            images,
             simulator,
         })
     }

@@ -93,6 +93,12 @@ pub struct ParameterSpec {
     pub allowed: Option<Vec<String>>,
     /// Path under the customization's `Settings` that feeds this parameter.
     pub setting: Option<String>,
+    /// Only the tenant sets this value (a setting or the customization's `Default`): an
+    /// invocation may repeat it but not change it, unless the tenant's customization sets
+    /// `AllowEdit: true` for it. For values that make the job connect somewhere or send the
+    /// user somewhere, such as the branding image URLs.
+    #[serde(default)]
+    pub tenant_owned: bool,
     pub display_name: String,
     pub description: String,
 }
@@ -137,7 +143,10 @@ pub fn parameter_table_markdown(m: &Manifest) -> String {
             .setting
             .as_ref()
             .map_or(String::new(), |s| format!("`Settings.{s}`"));
-        let rule = crate::input::rules::allowed_text(p).replace('|', "\\|");
+        let mut rule = crate::input::rules::allowed_text(p).replace('|', "\\|");
+        if p.tenant_owned {
+            rule.push_str("; set by the tenant only, unless its customization sets `AllowEdit`");
+        }
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",
             p.name,

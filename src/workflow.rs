@@ -29,8 +29,8 @@ use replace::Confirmation;
 pub struct Job<'a> {
     pub request: &'a TapRequest,
     pub graph: &'a GraphClient,
-    /// For branding image downloads.
-    pub http: &'a reqwest::Client,
+    /// For branding image downloads (public addresses only).
+    pub images: &'a notify::ImageFetcher,
     pub log: &'a JobLog,
     /// Read and check only; change nothing, send nothing.
     pub what_if: bool,
@@ -457,18 +457,25 @@ async fn notify_user(
         service_desk: req.service_desk.clone(),
         branding: req.branding.clone(),
     };
-    let images = if job.download_branding {
+    let images = if job.what_if {
+        log.verbose("What if: branding images are not downloaded");
+        notify::InlineImages::default()
+    } else if job.download_branding {
         let deadline = job.graph.config().deadline;
-        let fetch = notify::fetch_branding(job.http, &notice.branding, notify::IMAGE_TIMEOUT);
-        let (images, warnings) = tokio::time::timeout_at(deadline, fetch)
-            .await
-            .unwrap_or_else(|_| {
-                let late =
-                    "Branding images were not attached: the job's deadline came first".to_owned();
-                (notify::InlineImages::default(), vec![late])
-            });
-        warnings.into_iter().for_each(|w| log.warning(w));
-        images
+        let fetch = notify::fetch_branding(job.images, &notice.branding, notify::IMAGE_TIMEOUT);
+        match tokio::time::timeout_at(deadline, fetch).await {
+            Ok((images, failures)) => {
+                for failure in failures {
+                    log.warning(failure.warning());
+                    log.verbose(failure.detail());
+                }
+                images
+            }
+            Err(_) => {
+                log.warning("Branding images were not attached: the job's deadline came first");
+                notify::InlineImages::default()
+            }
+        }
     } else {
         log.verbose("Branding images are not downloaded when running against a simulated tenant");
         notify::InlineImages::default()

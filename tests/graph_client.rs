@@ -8,5 +8,5 @@ mod errors;
 mod fixture;
 mod paths;
 mod retries;
-mod server;
+pub mod server;
 mod tls;

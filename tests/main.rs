@@ -9,6 +9,7 @@ mod hosts;
 mod input_hardening;
 mod notify;
 mod run;
+mod security;
 mod simulator;
 mod stops;
 mod validate;

@@ -2,8 +2,8 @@
 
 mod branding;
 mod escaping;
-mod fixtures;
-mod https_server;
+pub mod fixtures;
+pub mod https_server;
 mod language;
 mod rendering;
 mod sendmail;

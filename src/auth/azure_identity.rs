@@ -7,15 +7,22 @@ use std::sync::{Arc, Mutex};
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, ExponentialRetryOptions, RetryOptions, Transport};
+use azure_core::http::{
+    AsyncRawResponse, ClientOptions, ExponentialRetryOptions, HttpClient, Request, RetryOptions,
+    Transport,
+};
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
     ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
     WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
+use futures_util::StreamExt;
 
 use super::AccessToken;
+use super::token::is_bearer_token;
+use crate::graph::MAX_RESPONSE_BYTES;
 use crate::secret::Secret;
+use crate::text::cut;
 
 type Build = Box<dyn Fn() -> azure_core::Result<Arc<dyn TokenCredential>> + Send + Sync>;
 
@@ -117,6 +124,12 @@ impl AzureIdentity {
             .get_token(&[scope], None)
             .await
             .map_err(|e| one_line(&e))?;
+        if !is_bearer_token(token.token.secret()) {
+            return Err(
+                "the sign-in service answered with an access token that is not a bearer token"
+                    .to_owned(),
+            );
+        }
         Ok(AccessToken {
             token: Secret::new(token.token.secret()),
             expires_at: token.expires_on,
@@ -124,14 +137,55 @@ impl AzureIdentity {
     }
 }
 
-/// The job's reqwest client as azure_core's transport, and our authority host as a custom
+/// The job's reqwest client as azure_core's transport, with the job's rules for answers:
+/// a body is read up to [`MAX_RESPONSE_BYTES`] (decompressed) and no further, and a transport
+/// error loses the URL reqwest puts in its message, whose user part or query may hold a secret.
+#[derive(Debug)]
+struct BoundedTransport(reqwest::Client);
+
+#[async_trait::async_trait]
+impl HttpClient for BoundedTransport {
+    async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+        let response = HttpClient::execute_request(&self.0, request)
+            .await
+            .map_err(without_url)?;
+        let (status, headers, body) = response.deconstruct();
+        let mut read = 0usize;
+        let bounded = body.map(move |chunk| {
+            let chunk = chunk.map_err(without_url)?;
+            read += chunk.len();
+            if read > MAX_RESPONSE_BYTES {
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Io,
+                    format!(
+                        "the answer is larger than {} KiB and was not read",
+                        MAX_RESPONSE_BYTES / 1024
+                    ),
+                ));
+            }
+            Ok(chunk)
+        });
+        Ok(AsyncRawResponse::new(status, headers, Box::pin(bounded)))
+    }
+}
+
+/// azure_core keeps reqwest's error as the cause; this one says the same without the URL.
+fn without_url(error: azure_core::Error) -> azure_core::Error {
+    let kind = error.kind().clone();
+    match error.into_downcast::<reqwest::Error>() {
+        Ok(e) => azure_core::Error::with_error(kind, e.without_url(), "the request failed"),
+        Err(error) => error,
+    }
+}
+
+/// The job's reqwest client as azure_core's transport (see [`BoundedTransport`]), and our authority host as a custom
 /// cloud so azure_identity never falls back to reading `AZURE_AUTHORITY_HOST` itself. Retries
 /// are fewer than azure_core's default (8 over a minute): a sign-in endpoint that cannot be
 /// reached, e.g. a TLS-inspecting proxy whose root is not trusted, should surface its cause
 /// within seconds, not end as a bare timeout. (The IMDS credential sets its own retries.)
 fn client_options(http: &reqwest::Client, authority_host: Option<&str>) -> ClientOptions {
     ClientOptions {
-        transport: Some(Transport::new(Arc::new(http.clone()))),
+        transport: Some(Transport::new(Arc::new(BoundedTransport(http.clone())))),
         retry: RetryOptions::exponential(ExponentialRetryOptions {
             initial_delay: azure_core::time::Duration::milliseconds(500),
             max_retries: 3,
@@ -147,10 +201,18 @@ fn client_options(http: &reqwest::Client, authority_host: Option<&str>) -> Clien
     }
 }
 
+/// The most of a sign-in error the job repeats: azure_identity quotes the token endpoint's
+/// answer, which the endpoint chooses.
+const MAX_ERROR_BYTES: usize = 2048;
+
 /// The error and its causes on one line: azure_identity's messages span lines (a
 /// troubleshooting link on its own line), and the cause of "retry policy expired" (a refused
 /// connection, an untrusted certificate) sits deeper in the chain.
 fn one_line(e: &azure_core::Error) -> String {
+    cut(&causes(e), MAX_ERROR_BYTES)
+}
+
+fn causes(e: &azure_core::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next: Option<&dyn std::error::Error> = Some(e);
     while let Some(error) = next {

@@ -11,7 +11,7 @@ use super::azure_arc::ArcTokensFolder;
 use super::azure_identity::AzureIdentity;
 use super::identity_endpoint::{IdentityEndpoint, Protocol};
 use super::{AccessToken, AuthError, Environment};
-use crate::graph::{Cloud, is_loopback};
+use crate::graph::{Cloud, is_always_direct, is_loopback, redacted_url};
 use crate::secret::Secret;
 
 /// How long a token request may take before the job gives up on it.
@@ -248,9 +248,21 @@ fn choose(
     partial: &mut Vec<String>,
 ) -> Result<Option<(CredentialKind, Source)>, AuthError> {
     let client_id = env.get(CLIENT_ID).map(str::to_owned);
-    let endpoint = |url: &str, protocol, client_id: Option<String>| -> Result<Source, AuthError> {
+    // The value is not quoted back: a mistyped endpoint may still hold a password.
+    let endpoint = |variable: &str,
+                    url: &str,
+                    protocol,
+                    client_id: Option<String>|
+     -> Result<Source, AuthError> {
         let endpoint = Url::parse(url)
-            .map_err(|e| AuthError::Configuration(format!("{url:?} is not a URL ({e})")))?;
+            .map_err(|e| AuthError::Configuration(format!("{variable} is not a URL ({e})")))?;
+        // The identity secret goes in a header: unencrypted only to this machine.
+        if endpoint.scheme() != "https" && !is_always_direct(&endpoint) {
+            return Err(AuthError::Configuration(format!(
+                "{variable} is {}, which is neither https nor on this machine or its link-local network; the identity secret would cross the network unencrypted",
+                redacted_url(&endpoint)
+            )));
+        }
         Ok(Source::Endpoint(IdentityEndpoint {
             protocol,
             endpoint,
@@ -266,14 +278,20 @@ fn choose(
             client_id: client_id.clone(),
         };
         let protocol = Protocol::AppService(Secret::new(header));
-        return Ok(Some((kind, endpoint(url, protocol, client_id)?)));
+        return Ok(Some((
+            kind,
+            endpoint("IDENTITY_ENDPOINT", url, protocol, client_id)?,
+        )));
     }
     if let Some((url, secret)) = pair(env, "MSI_ENDPOINT", "MSI_SECRET", partial) {
         let kind = CredentialKind::HybridWorkerManagedIdentity {
             client_id: client_id.clone(),
         };
         let protocol = Protocol::LegacyMsi(Secret::new(secret));
-        return Ok(Some((kind, endpoint(url, protocol, client_id)?)));
+        return Ok(Some((
+            kind,
+            endpoint("MSI_ENDPOINT", url, protocol, client_id)?,
+        )));
     }
     if let Some((file, client_id, tenant_id)) =
         app_registration(env, "AZURE_FEDERATED_TOKEN_FILE", partial)
@@ -401,10 +419,22 @@ fn authority_host(env: &Environment, cloud: Cloud) -> Result<String, AuthError> 
     let Some(host) = env.get("AZURE_AUTHORITY_HOST") else {
         return Ok(cloud.authority_host().to_owned());
     };
+    // Shown only in its redacted form: a user part or query may hold a secret.
+    let refused = |why: String| {
+        Err(AuthError::Configuration(format!(
+            "AZURE_AUTHORITY_HOST {why}"
+        )))
+    };
     match Url::parse(host) {
-        Ok(url) if url.scheme() == "https" => Ok(host.trim_end_matches('/').to_owned()),
-        _ => Err(AuthError::Configuration(format!(
-            "AZURE_AUTHORITY_HOST must be an https URL, got {host:?}"
-        ))),
+        Err(e) => refused(format!("must be an https URL ({e})")),
+        Ok(url) if url.scheme() != "https" => {
+            refused(format!("must be an https URL, got {}", redacted_url(&url)))
+        }
+        Ok(url)
+            if !url.username().is_empty() || url.password().is_some() || url.query().is_some() =>
+        {
+            refused("must not hold a user name, password or query".to_owned())
+        }
+        Ok(_) => Ok(host.trim_end_matches('/').to_owned()),
     }
 }

@@ -17,7 +17,8 @@ pub(crate) fn token_expiry(
             Value::String(s) => s.trim().parse().ok()?,
             _ => return None,
         };
-        Some(now + Duration::seconds(seconds))
+        // `+` panics past the year 9999; an endpoint's `expires_in` must not end the job.
+        now.checked_add(Duration::seconds(seconds))
     })
 }
 
@@ -109,6 +110,19 @@ mod tests {
 
     fn on(v: Value) -> Option<OffsetDateTime> {
         token_expiry(Some(&v), None, OffsetDateTime::UNIX_EPOCH)
+    }
+
+    #[test]
+    fn an_absurd_lifetime_is_no_lifetime_rather_than_a_panic() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        for absurd in [
+            json!(i64::MAX),
+            json!(i64::MIN),
+            json!("9223372036854775807"),
+        ] {
+            assert_eq!(token_expiry(None, Some(&absurd), now), None, "{absurd}");
+        }
+        assert_eq!(on(json!(i64::MAX)), None);
     }
 
     #[test]

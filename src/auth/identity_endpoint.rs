@@ -14,7 +14,10 @@ use time::OffsetDateTime;
 use super::AccessToken;
 use super::azure_arc::ArcTokensFolder;
 use super::expiry::token_expiry;
-use crate::graph::{RetryPolicy, retry_after};
+use super::token::is_bearer_token;
+use crate::graph::{
+    BodyError, MAX_RESPONSE_BYTES, RetryPolicy, error_chain, read_body, redacted_url, retry_after,
+};
 use crate::secret::Secret;
 
 /// When a response gives no expiry, ask again after this long rather than trust it for hours.
@@ -167,29 +170,25 @@ impl IdentityEndpoint {
         };
         let response = request.send().await.map_err(|e| {
             transient(format!(
-                "the endpoint {} did not answer ({e})",
-                self.endpoint_name()
+                "the endpoint {} did not answer ({})",
+                redacted_url(&self.endpoint),
+                error_chain(&e)
             ))
         })?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
+        let body = read_body(response, MAX_RESPONSE_BYTES)
             .await
-            .map_err(|e| transient(format!("the answer broke off ({e})")))?
-            .to_vec();
+            .map_err(|e| match e {
+                // A larger answer next time would be just as unusable.
+                BodyError::TooLarge => TokenFailure::Final(e.to_string()),
+                BodyError::Transfer(_) => transient(format!("the answer broke off ({e})")),
+            })?;
         Ok(Answer {
             status,
             headers,
             body,
         })
-    }
-
-    /// The endpoint without its query, for messages.
-    fn endpoint_name(&self) -> String {
-        let mut url = self.endpoint.clone();
-        url.set_query(None);
-        url.to_string()
     }
 }
 
@@ -202,6 +201,9 @@ fn parse_token(body: &[u8], now: OffsetDateTime) -> Result<AccessToken, String> 
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or("the answer has no access_token")?;
+    if !is_bearer_token(token) {
+        return Err("the token in the answer is not a bearer token".to_owned());
+    }
     let expires_at = token_expiry(json.get("expires_on"), json.get("expires_in"), now)
         .unwrap_or(now + UNSTATED_LIFETIME);
     Ok(AccessToken {
@@ -258,6 +260,46 @@ mod tests {
         assert_eq!(token.expires_at, datetime!(2026-11-29 10:05:00 UTC));
         assert!(parse_token(br#"{"access_token":""}"#, now).is_err());
         assert!(parse_token(b"nope", now).is_err());
+    }
+
+    /// reqwest's error text carried the whole URL: the user part, and the query with the
+    /// resource, the client id and whatever the endpoint variable itself held.
+    #[tokio::test]
+    async fn an_unreachable_endpoint_is_named_without_its_user_part_or_query() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let endpoint = IdentityEndpoint {
+            protocol: Protocol::AppService(Secret::new("identity-header")),
+            endpoint: Url::parse(&format!(
+                "http://svc:hunter2@127.0.0.1:{port}/msi/token?sig=s3cr3t"
+            ))
+            .unwrap(),
+            client_id: Some("uami-1".into()),
+            http: reqwest::Client::new(),
+        };
+        let Err(TokenFailure::Transient { message, .. }) =
+            endpoint.try_once("https://graph.microsoft.com").await
+        else {
+            panic!("a refused connection is worth another try");
+        };
+        assert!(
+            message.starts_with(&format!(
+                "the endpoint http://127.0.0.1:{port}/msi/token did not answer ("
+            )),
+            "{message}"
+        );
+        for secret in [
+            "hunter2",
+            "svc",
+            "s3cr3t",
+            "sig=",
+            "resource",
+            "uami-1",
+            "identity-header",
+        ] {
+            assert!(!message.contains(secret), "{secret} in {message}");
+        }
     }
 
     #[test]

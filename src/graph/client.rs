@@ -9,6 +9,7 @@ use tokio::time::Instant;
 
 use super::error::{GraphCall, GraphError, GraphErrorKind};
 use super::retry::{RetryPolicy, retry_after};
+use super::transport::{BodyError, MAX_RESPONSE_BYTES, error_chain, read_body};
 use crate::auth::{AccessToken, Credential};
 use crate::job::JobLog;
 
@@ -344,7 +345,8 @@ impl GraphClient {
         }
     }
 
-    /// One try: send, then read the whole body within the request timeout.
+    /// One try: send, then read the body (at most [`MAX_RESPONSE_BYTES`]) within the request
+    /// timeout.
     async fn exchange(
         &self,
         request: &GraphRequest<'_>,
@@ -377,12 +379,12 @@ impl GraphClient {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(bytes) => Ok(bytes.to_vec()),
-            Err(e) if e.is_timeout() && Instant::now() >= self.config.deadline => {
+        let body = match read_body(response, MAX_RESPONSE_BYTES).await {
+            Ok(bytes) => Ok(bytes),
+            Err(BodyError::Transfer(_)) if Instant::now() >= self.config.deadline => {
                 return Exchange::Deadline;
             }
-            Err(e) => Err(error_chain(&e)),
+            Err(e) => Err(e.to_string()),
         };
         Exchange::Answered {
             status,
@@ -394,7 +396,9 @@ impl GraphClient {
     fn transport_failure(&self, e: &reqwest::Error) -> Exchange {
         if e.is_timeout() && Instant::now() >= self.config.deadline {
             Exchange::Deadline
-        } else if e.is_connect() {
+        } else if e.is_connect() || e.is_builder() {
+            // A request that could not even be built (say, a header value reqwest refuses)
+            // never left: it cannot have taken effect.
             Exchange::NotSent(error_chain(e))
         } else {
             Exchange::NoAnswer(error_chain(e))
@@ -492,26 +496,4 @@ fn header_text(headers: &header::HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-}
-
-/// A transport error with its causes ("connection reset by peer" sits deep in the chain),
-/// without the URL reqwest would add.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(if e.is_timeout() {
-            "timed out".to_owned()
-        } else {
-            "transport error".to_owned()
-        });
-    }
-    parts.join(": ")
 }

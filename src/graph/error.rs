@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use crate::job::{ErrorCode, GraphErrorInfo, JobError};
+use crate::text::cut;
 
 /// Which Graph call failed; it decides what a 403 or a 404 means to the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,16 +119,21 @@ impl GraphError {
         let envelope = ErrorEnvelope::parse(body);
         let message = envelope
             .as_ref()
-            .and_then(|e| e.message.clone())
+            .and_then(|e| e.message.as_deref())
             .filter(|m| !m.trim().is_empty())
+            .map(|m| cut(m, MAX_MESSAGE_BYTES))
             .unwrap_or_else(|| format!("HTTP {status} without a Graph error message"));
+        let short = |text: String| cut(&text, MAX_ID_BYTES);
         Self {
             kind,
             call,
             status: Some(status),
-            code: envelope.as_ref().and_then(|e| e.code.clone()),
+            code: envelope.as_ref().and_then(|e| e.code.clone()).map(short),
             message,
-            request_id: envelope.and_then(|e| e.request_id).or(header_request_id),
+            request_id: envelope
+                .and_then(|e| e.request_id)
+                .or(header_request_id)
+                .map(short),
         }
     }
 
@@ -256,6 +262,14 @@ impl GraphError {
     }
 }
 
+/// The most of Graph's error message a record keeps. Graph's messages are a sentence or two;
+/// a longer one is cut, so an answer cannot flood the log and the result record (the message
+/// appears in both).
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// The most of an error code or request id a record keeps: both are short identifiers.
+const MAX_ID_BYTES: usize = 128;
+
 /// Graph's error envelope:
 /// `{"error":{"code","message","innerError":{"request-id","date","client-request-id"}}}`.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -369,6 +383,27 @@ mod tests {
                 .message
                 .contains("application access policy")
         );
+    }
+
+    #[test]
+    fn long_messages_codes_and_ids_are_cut_and_marked() {
+        let huge = "x".repeat(400_000);
+        let body = serde_json::json!({"error": {"code": huge, "message": format!("é{huge}"),
+            "innerError": {"request-id": huge}}});
+        let e = rejected(GraphCall::User, 400, &body.to_string());
+        assert!(
+            e.message.len() < MAX_MESSAGE_BYTES + 40,
+            "{}",
+            e.message.len()
+        );
+        assert!(
+            e.message.ends_with("… [cut: 400002 bytes in all]"),
+            "{}",
+            &e.message[1000..]
+        );
+        assert!(e.code.as_ref().unwrap().len() < 200);
+        assert!(e.request_id.as_ref().unwrap().len() < 200);
+        assert!(e.to_job_error().message.len() < 2 * MAX_MESSAGE_BYTES);
     }
 
     #[test]

@@ -96,6 +96,25 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
+    /// A server asking for centuries gets the cap, not a panic or an overflow.
+    #[test]
+    fn absurd_retry_after_values_are_capped_or_ignored() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let policy = RetryPolicy::default();
+        for absurd in [
+            "1e308",
+            "99999999999999999999",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            let wait = parse_retry_after(absurd, now).map(|asked| policy.server_wait(asked));
+            assert!(
+                wait.is_none_or(|w| w <= policy.retry_after_cap),
+                "{absurd}: {wait:?}"
+            );
+        }
+        assert_eq!(parse_retry_after("inf", now), None);
+    }
+
     #[test]
     fn backoff_grows_is_jittered_and_capped() {
         let policy = RetryPolicy::default();

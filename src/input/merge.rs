@@ -186,6 +186,31 @@ pub fn merge(
                                 allowed: Some(format!("{fixed}, or leave it out")),
                             });
                 }
+                // A tenant-owned value (a branding URL) is read-only unless the tenant
+                // opens it: the operator must not choose where the job connects to.
+                if spec.tenant_owned
+                    && !allow_edit
+                    && !read_only
+                    && let Some((fixed, _)) = &current
+                    && !same_value(spec, fixed, &v)
+                {
+                    let configured = match fixed {
+                        ParamValue::String(s) if s.is_empty() => {
+                            "the tenant has not set it".to_owned()
+                        }
+                        _ => format!("the tenant set it to {fixed}"),
+                    };
+                    report.problems.push(Problem {
+                        field: field.clone(),
+                        problem: format!(
+                            "is set by the tenant only ({configured}); {v} was given"
+                        ),
+                        allowed: Some(format!(
+                            "{fixed}, or leave it out; the tenant's customization may allow other values with \"AllowEdit\": true for {}",
+                            spec.name
+                        )),
+                    });
+                }
                 if let (Some(options), false) =
                     (tenant_mods.and_then(|m| m.options.as_ref()), allow_edit)
                 {
@@ -396,6 +421,58 @@ mod tests {
         let problems = merged(other, cust).1.problems;
         assert_eq!(problems.len(), 1);
         assert!(problems[0].problem.contains("read-only"));
+    }
+
+    #[test]
+    fn branding_urls_are_the_tenants_unless_it_allows_edits() {
+        const RUNBOOK: &str = "rjgit-user_security_create-temporary-access-pass";
+        let configured = json!({ "Settings": { "RJReport": { "Branding": {
+            "HeaderImageUrl": "https://cdn.contoso.com/logo.png" } } } });
+        let given = |url: &str| {
+            json!({ "UserName": "a@contoso.com", "CallerName": "op", "BrandingHeaderImageUrl": url,
+                    "BrandingFooterLink": "https://phish.example/login" })
+        };
+        let problems = merged(given("https://127.0.0.1:8443/x.png"), configured.clone())
+            .1
+            .problems;
+        let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "parameters.BrandingHeaderImageUrl",
+                "parameters.BrandingFooterLink"
+            ]
+        );
+        assert!(
+            problems[0].problem.contains("set by the tenant only"),
+            "{}",
+            problems[0].problem
+        );
+        assert!(
+            problems[1].problem.contains("has not set it"),
+            "{}",
+            problems[1].problem
+        );
+
+        let same = given("https://cdn.contoso.com/logo.png");
+        let mut same = same.as_object().unwrap().clone();
+        same.remove("BrandingFooterLink");
+        assert!(
+            merged(Value::Object(same), configured)
+                .1
+                .problems
+                .is_empty()
+        );
+
+        let open = json!({ "Runbooks": { RUNBOOK: { "Parameters": {
+            "BrandingHeaderImageUrl": { "AllowEdit": true },
+            "BrandingFooterLink": { "AllowEdit": true } } } } });
+        let (params, report) = merged(given("https://cdn.fabrikam.com/x.png"), open);
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert_eq!(
+            params.text("BrandingHeaderImageUrl").as_deref(),
+            Some("https://cdn.fabrikam.com/x.png")
+        );
     }
 
     #[test]

@@ -3,8 +3,9 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::value::{ParamValue, is_unsafe_char, short_str};
+use super::value::{ParamValue, short_str};
 use crate::manifest::{Format, ParamType, ParameterSpec};
+use crate::text::is_unsafe_char;
 
 /// How far in the past a StartDateTime may lie (clock skew between host and Entra).
 pub const START_TOLERANCE: time::Duration = time::Duration::minutes(5);
@@ -96,6 +97,7 @@ fn check_string(spec: &ParameterSpec, s: &str, now: OffsetDateTime) -> Verdict {
         ),
         Some(Format::DateTime) => match OffsetDateTime::parse(s, &Rfc3339) {
             Err(_) => refuse("an RFC 3339 date-time with an offset"),
+            // 9999-12-31T23:00:00-05:00 is a valid text, but no instant in UTC's calendar.
             Ok(_) if parse_start(s).is_none() => Verdict::Refuse(format!(
                 "{s} is outside the dates a pass can have (its end must fall before the year 10000 in UTC)"
             )),
@@ -330,6 +332,33 @@ mod tests {
                 other => panic!("{bad}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_start_past_the_calendar_in_utc_is_refused() {
+        let spec = crate::manifest::Manifest::get()
+            .parameter("StartDateTime")
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let verdict = check(
+            spec,
+            ParamValue::String("9999-12-31T23:30:00-05:00".into()),
+            now,
+        );
+        assert!(matches!(verdict, Verdict::Refuse(p) if p.contains("year 10000")));
+        // A start whose end would pass the year 9999 cannot be written down either.
+        let late = check(
+            spec,
+            ParamValue::String("9999-12-31T23:30:00+05:00".into()),
+            now,
+        );
+        assert!(matches!(late, Verdict::Refuse(_)));
+        let fine = check(
+            spec,
+            ParamValue::String("9999-11-01T00:00:00+05:00".into()),
+            now,
+        );
+        assert!(matches!(fine, Verdict::Accept(_)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::manifest::{ParamType, ParameterSpec};
+use crate::text::escape_unsafe;
 
 /// A parameter value of its declared type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,32 +127,7 @@ pub fn short(v: &Value) -> String {
 /// written as `\u{…}` escapes so that a key cannot forge a log line or reorder what a person
 /// reads.
 pub fn display_key(s: &str) -> String {
-    let mut out = String::new();
-    for c in short_str(s).chars() {
-        if is_unsafe_char(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// Characters that never belong in a value or a name: C0/C1 controls (NUL, tab, CR, LF, ESC,
-/// NEL …), the Unicode line and paragraph separators, and the invisible marks that change the
-/// direction text is shown in.
-pub fn is_unsafe_char(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                | '\u{061c}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        )
+    escape_unsafe(&short_str(s)).into_owned()
 }
 
 /// The JSON type of `v`, as a message says it ("an array", "null").

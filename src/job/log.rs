@@ -1,13 +1,15 @@
 //! The event sink: every log event and the final result go through one `JobLog`.
 
 use std::io::{self, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
 use super::{JobResult, JobStatus, Stream, now_rfc3339};
+use crate::private_file::write_private_file;
+use crate::text::{escape_unsafe, json_line};
 
 /// How events are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -123,7 +125,8 @@ impl JobLog {
         id.version = version.to_owned();
     }
 
-    /// Also write the final record to this file, atomically (temp file + rename).
+    /// Also write the final record to this file, atomically and readable by this account only
+    /// (see [`write_private_file`]): it holds the pass.
     pub fn set_result_file(&self, path: Option<PathBuf>) {
         *lock(&self.inner.result_file) = path;
     }
@@ -188,9 +191,9 @@ impl JobLog {
         );
         record.insert("warnings".into(), json!(warnings));
         record.insert("error".into(), json!(result.error));
-        let json_line = Value::Object(record).to_string();
+        let json_line = json_line(&Value::Object(record));
         if let Some(path) = lock(&self.inner.result_file).as_deref()
-            && let Err(e) = write_atomically(path, &json_line)
+            && let Err(e) = write_private_file(path, format!("{json_line}\n").as_bytes())
         {
             eprintln!(
                 "tap-runbook: cannot write the result file {}: {e}",
@@ -227,48 +230,30 @@ impl JobLog {
             return;
         }
         let line = match self.inner.format {
-            OutputFormat::Text => match stream {
-                Stream::Output => message,
-                Stream::Verbose if self.inner.verbose => format!("VERBOSE: {message}"),
-                Stream::Verbose => return,
-                Stream::Warning => format!("WARNING: {message}"),
-                Stream::Error => format!("ERROR: {message}"),
-            },
+            // Messages carry values from the inputs and from Graph: each line is one event.
+            OutputFormat::Text => {
+                let message = escape_unsafe(&message);
+                match stream {
+                    Stream::Output => message.into_owned(),
+                    Stream::Verbose if self.inner.verbose => format!("VERBOSE: {message}"),
+                    Stream::Verbose => return,
+                    Stream::Warning => format!("WARNING: {message}"),
+                    Stream::Error => format!("ERROR: {message}"),
+                }
+            }
             _ => {
                 let job_id = lock(&self.inner.identity).job_id.clone();
-                json!({
+                json_line(&json!({
                     "type": "log",
                     "time": now_rfc3339(),
                     "jobId": job_id,
                     "stream": stream,
                     "message": message,
-                })
-                .to_string()
+                }))
             }
         };
         self.write_line(&mut **sink, &line);
     }
-}
-
-/// Writes `text` to a temporary file beside `path`, then renames it over `path`, so a reader
-/// never sees a half-written record.
-fn write_atomically(path: &Path, text: &str) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 fn text_result(result: &JobResult, warnings: &[String]) -> String {
@@ -284,7 +269,11 @@ fn text_result(result: &JobResult, warnings: &[String]) -> String {
     if let Some(e) = &result.error {
         // Each problem was already written as an Error line.
         if e.problems.is_empty() {
-            out.push_str(&format!("\nError {:?}: {}", e.code, e.message));
+            out.push_str(&format!(
+                "\nError {:?}: {}",
+                e.code,
+                escape_unsafe(&e.message)
+            ));
         } else {
             out.push_str(&format!(
                 "\nError {:?}: {} problem(s) listed above",
@@ -296,8 +285,8 @@ fn text_result(result: &JobResult, warnings: &[String]) -> String {
             out.push_str(&format!(
                 "\n  Graph status {} code {} request-id {}",
                 g.status,
-                g.code.as_deref().unwrap_or("-"),
-                g.request_id.as_deref().unwrap_or("-")
+                escape_unsafe(g.code.as_deref().unwrap_or("-")),
+                escape_unsafe(g.request_id.as_deref().unwrap_or("-"))
             ));
         }
     }
@@ -336,6 +325,32 @@ mod tests {
         assert_eq!(lines[2]["status"], "Failed");
         assert_eq!(lines[2]["error"]["code"], "Timeout");
         assert_eq!(lines[2]["warnings"], json!(["careful"]));
+    }
+
+    #[test]
+    fn a_value_cannot_forge_text_lines_or_split_a_record() {
+        let forged =
+            "adele@contoso.com\r\nStatus: Completed\u{1b}]0;owned\u{7}\u{1b}[2J\u{2028}x\u{202e}";
+        for format in [OutputFormat::Text, OutputFormat::Ndjson] {
+            let sink = MemorySink::default();
+            let log = JobLog::new(Box::new(sink.clone()), format, true);
+            log.output(format!("Temporary Access Pass for {forged}"));
+            log.finish(&JobResult::failed(JobError::new(
+                ErrorCode::Unexpected,
+                forged,
+            )));
+            let text = sink.contents();
+            let lines: Vec<&str> = text.split_terminator('\n').collect();
+            let expected = if format == OutputFormat::Text { 3 } else { 2 };
+            assert_eq!(lines.len(), expected, "{format:?}: {text}");
+            assert!(
+                !text
+                    .chars()
+                    .any(|c| c != '\n' && crate::text::is_unsafe_char(c)),
+                "{format:?}: {text:?}"
+            );
+            assert!(!text.contains("\nStatus: Completed"), "{text}");
+        }
     }
 
     #[test]

@@ -31,9 +31,14 @@ pub fn now_rfc3339() -> String {
     format_rfc3339(time::OffsetDateTime::now_utc())
 }
 
-/// Formats a timestamp as `2026-11-29T10:00:00.123Z`.
+/// Formats a timestamp as `2026-11-29T10:00:00.123Z`. A time that has no UTC form (late on
+/// 9999-12-31 with a negative offset, as Graph could send) keeps its own offset.
 pub fn format_rfc3339(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let Some(t) = t.checked_to_offset(time::UtcOffset::UTC) else {
+        return t
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+    };
     let fmt = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );

@@ -4,13 +4,18 @@
 //! without that image.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, Url};
 
+use super::destination::{
+    DestinationRefused, Destinations, VettingResolver, check_literal, resolve_vetted,
+};
 use super::image::ImageFormat;
 use super::links::{LinkRefused, SafeHref};
 use super::notice::Branding;
+use crate::graph::{HttpSettings, HttpSetupError, client_builder};
 
 /// Larger branding images are refused; a logo never needs more, and a mailbox pays for
 /// every byte of every notification.
@@ -36,12 +41,44 @@ impl ImageSlot {
         }
     }
 
-    /// The setting that configures this slot, for warnings an administrator can act on.
+    /// The setting that configures this slot, for messages an administrator can act on.
     pub fn setting(self) -> &'static str {
         match self {
             ImageSlot::Header => "BrandingHeaderImageUrl",
             ImageSlot::Footer => "BrandingFooterImageUrl",
         }
+    }
+}
+
+/// The client branding images are downloaded with: the job's TLS roots and proxies, no
+/// redirects (a redirect could lead to an address the first host's check did not cover), and
+/// a resolver that connects only to the [`Destinations`] allowed.
+#[derive(Clone)]
+pub struct ImageFetcher {
+    client: Client,
+    destinations: Destinations,
+}
+
+impl ImageFetcher {
+    /// The job's fetcher: public destinations only.
+    pub fn new(settings: &HttpSettings) -> Result<Self, HttpSetupError> {
+        Self::with_destinations(settings, Destinations::Public)
+    }
+
+    /// A fetcher for `destinations` (see [`Destinations`] for why tests alone use another).
+    pub fn with_destinations(
+        settings: &HttpSettings,
+        destinations: Destinations,
+    ) -> Result<Self, HttpSetupError> {
+        let resolver = VettingResolver::new(destinations, settings.proxies.proxy_hosts());
+        let client = client_builder(settings)?
+            .dns_resolver(Arc::new(resolver))
+            .build()
+            .map_err(|e| HttpSetupError::Build(e.to_string()))?;
+        Ok(Self {
+            client,
+            destinations,
+        })
     }
 }
 
@@ -91,13 +128,13 @@ pub enum BrandingError {
     /// The URL is not https (checked before any request is made) or not a URL at all.
     #[error("{0}")]
     Refused(LinkRefused),
-    /// The client followed a redirect to a URL that is not https.
-    #[error("redirected to a URL that is not https")]
-    RedirectedToInsecure,
+    /// The host is not a public address, or does not resolve (checked before connecting).
+    #[error("{0}")]
+    Destination(DestinationRefused),
     /// Connection, TLS or transfer failure.
     #[error("download failed: {0}")]
     Download(String),
-    /// The server answered, but not with success.
+    /// The server answered, but not with success (a redirect is not followed).
     #[error("the server answered HTTP {0}")]
     Status(u16),
     /// More than [`MAX_IMAGE_BYTES`], declared or actually sent.
@@ -114,14 +151,15 @@ pub enum BrandingError {
     Timeout(Duration),
 }
 
-/// Downloads one branding image over https: at most [`MAX_IMAGE_BYTES`], recognised by
-/// its magic bytes, all within `timeout` ([`IMAGE_TIMEOUT`] in production).
+/// Downloads one branding image over https from a public address: at most
+/// [`MAX_IMAGE_BYTES`], recognised by its magic bytes, all within `timeout` ([`IMAGE_TIMEOUT`]
+/// in production).
 ///
-/// The https rule is checked here, before any request, whatever the client allows; a
-/// client that follows redirects is checked again on the final URL. Tests pass a client
-/// that trusts a test CA; the rule stays on.
+/// The https rule and the address rule are checked here, before any request: an address
+/// literal at once, a name by resolving it (the fetcher's resolver checks it again when it
+/// connects directly, and connects only to what it checked).
 pub async fn fetch_image(
-    client: &Client,
+    fetcher: &ImageFetcher,
     url: &str,
     slot: ImageSlot,
     timeout: Duration,
@@ -129,9 +167,21 @@ pub async fn fetch_image(
     let href = SafeHref::https(url).map_err(BrandingError::Refused)?;
     let url =
         Url::parse(href.as_str()).map_err(|_| BrandingError::Refused(LinkRefused::NotAUrl))?;
-    let bytes = tokio::time::timeout(timeout, download(client, url))
-        .await
-        .map_err(|_| BrandingError::Timeout(timeout))??;
+    let bytes = tokio::time::timeout(timeout, async {
+        check_literal(&url, fetcher.destinations).map_err(BrandingError::Destination)?;
+        // A name with no local answer goes on: reached directly, the resolver fails it again;
+        // through a proxy (in networks where only the proxy resolves outside names), the
+        // proxy resolves it, and a name the host's own DNS does not know is no internal one.
+        if let Some(name) = url.domain()
+            && let Err(refused @ DestinationRefused::NotPublic(_)) =
+                resolve_vetted(name, fetcher.destinations).await
+        {
+            return Err(BrandingError::Destination(refused));
+        }
+        download(&fetcher.client, url).await
+    })
+    .await
+    .map_err(|_| BrandingError::Timeout(timeout))??;
     let format = ImageFormat::sniff(&bytes).ok_or(BrandingError::NotAnImage)?;
     Ok(InlineImage {
         content_id: format!("{}-image", slot.stem()),
@@ -145,9 +195,6 @@ pub async fn fetch_image(
 /// or missing Content-Length cannot make us buffer more than the limit.
 async fn download(client: &Client, url: Url) -> Result<Vec<u8>, BrandingError> {
     let mut response = client.get(url).send().await.map_err(download_failed)?;
-    if response.url().scheme() != "https" {
-        return Err(BrandingError::RedirectedToInsecure);
-    }
     if !response.status().is_success() {
         return Err(BrandingError::Status(response.status().as_u16()));
     }
@@ -184,32 +231,65 @@ fn download_failed(error: reqwest::Error) -> BrandingError {
     BrandingError::Download(message)
 }
 
-/// Fetches the configured header and footer images concurrently. Each failure becomes a
-/// warning naming the setting; the email is sent without that image.
+/// A configured image that is not attached.
+#[derive(Debug)]
+pub struct ImageFailure {
+    /// Which image.
+    pub slot: ImageSlot,
+    /// Its configured URL.
+    pub url: String,
+    /// Why it is not attached.
+    pub error: BrandingError,
+}
+
+impl ImageFailure {
+    /// For the Warning stream. It does not say what went wrong: a warning that told a refused
+    /// connection from an HTTP 404 or a TLS failure would report on whatever answers at the
+    /// address the URL names.
+    pub fn warning(&self) -> String {
+        format!(
+            "The {} image could not be used; the email goes out without it (the reason is logged at Verbose)",
+            self.slot.stem()
+        )
+    }
+
+    /// For the Verbose stream: the setting, its URL and the reason.
+    pub fn detail(&self) -> String {
+        format!(
+            "{} {:?} was not attached: {}",
+            self.slot.setting(),
+            self.url,
+            self.error
+        )
+    }
+}
+
+/// Fetches the configured header and footer images concurrently. Each failure is reported
+/// back; the email is sent without that image.
 pub async fn fetch_branding(
-    client: &Client,
+    fetcher: &ImageFetcher,
     branding: &Branding,
     timeout: Duration,
-) -> (InlineImages, Vec<String>) {
+) -> (InlineImages, Vec<ImageFailure>) {
     let (header, footer) = tokio::join!(
         fetch_configured(
-            client,
+            fetcher,
             branding.header_image_url.as_deref(),
             ImageSlot::Header,
             timeout
         ),
         fetch_configured(
-            client,
+            fetcher,
             branding.footer_image_url.as_deref(),
             ImageSlot::Footer,
             timeout
         ),
     );
-    let mut warnings = Vec::new();
-    let mut keep = |result: Option<Result<InlineImage, String>>| match result? {
+    let mut failures = Vec::new();
+    let mut keep = |result: Option<Result<InlineImage, ImageFailure>>| match result? {
         Ok(image) => Some(image),
-        Err(warning) => {
-            warnings.push(warning);
+        Err(failure) => {
+            failures.push(failure);
             None
         }
     };
@@ -217,20 +297,24 @@ pub async fn fetch_branding(
         header: keep(header),
         footer: keep(footer),
     };
-    (images, warnings)
+    (images, failures)
 }
 
-/// `None` when the slot is not configured; otherwise the image or the warning.
+/// `None` when the slot is not configured; otherwise the image or why not.
 async fn fetch_configured(
-    client: &Client,
+    fetcher: &ImageFetcher,
     url: Option<&str>,
     slot: ImageSlot,
     timeout: Duration,
-) -> Option<Result<InlineImage, String>> {
+) -> Option<Result<InlineImage, ImageFailure>> {
     let url = url.map(str::trim).filter(|url| !url.is_empty())?;
     Some(
-        fetch_image(client, url, slot, timeout)
+        fetch_image(fetcher, url, slot, timeout)
             .await
-            .map_err(|e| format!("{} {url:?}: image not attached: {e}", slot.setting())),
+            .map_err(|error| ImageFailure {
+                slot,
+                url: url.to_owned(),
+                error,
+            }),
     )
 }

@@ -10,7 +10,11 @@ use super::language::Language;
 
 /// `29. November 2026, 10:00 UTC` (de), `29 novembre 2026 à 10:00 UTC` (fr), …
 pub(crate) fn format_date_time(catalog: &Catalog, when: OffsetDateTime) -> String {
-    let utc = when.to_offset(UtcOffset::UTC);
+    // Graph's start may lie late on 9999-12-31 with a negative offset, which has no UTC form;
+    // the last UTC second stands in rather than a panic.
+    let utc = when
+        .checked_to_offset(UtcOffset::UTC)
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
     let words = &catalog.date;
     let day = match (&words.first_day, utc.day()) {
         (Some(first), 1) => first.clone(),

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::branding::InlineImage;
 use super::render::RenderedEmail;
+use crate::private_file::{create_private_folder, write_private_file};
 
 /// Who receives the notice: the user's `mail` when set, else their UPN.
 pub fn recipient(mail: Option<&str>, user_principal_name: &str) -> String {
@@ -45,11 +46,12 @@ fn attachment(image: &InlineImage) -> Value {
 }
 
 /// Writes notification number `n` as `N.html` (the rendered body, to open in a browser)
-/// and `N.json` (the sendMail request body), creating `dir` when needed.
+/// and `N.json` (the sendMail request body), creating `dir` when needed. Each file is written
+/// as [`write_private_file`] does: a link planted at `N.json` is replaced, not followed.
 pub fn write_outbox(dir: &Path, n: usize, html: &str, body: &Value) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(format!("{n}.html")), html)?;
+    create_private_folder(dir)?;
+    write_private_file(&dir.join(format!("{n}.html")), html.as_bytes())?;
     let mut json = serde_json::to_string_pretty(body).map_err(io::Error::other)?;
     json.push('\n');
-    std::fs::write(dir.join(format!("{n}.json")), json)
+    write_private_file(&dir.join(format!("{n}.json")), json.as_bytes())
 }

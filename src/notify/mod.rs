@@ -7,12 +7,13 @@
 //!
 //! A caller's sequence: [`choose_language`] → [`fetch_branding`] → [`render`] →
 //! [`sendmail_body`] (→ [`write_outbox`] for previews). Every `warnings` entry and every
-//! [`BrandingError`] is for the Warning stream; none stops the email.
+//! [`ImageFailure`] is for the Warning stream (its detail for Verbose); none stops the email.
 
 mod branding;
 mod catalog;
 mod color;
 mod dates;
+mod destination;
 mod image;
 mod language;
 mod links;
@@ -21,10 +22,11 @@ mod notice;
 mod render;
 
 pub use branding::{
-    BrandingError, IMAGE_TIMEOUT, ImageSlot, InlineImage, InlineImages, MAX_IMAGE_BYTES,
-    fetch_branding, fetch_image,
+    BrandingError, IMAGE_TIMEOUT, ImageFailure, ImageFetcher, ImageSlot, InlineImage, InlineImages,
+    MAX_IMAGE_BYTES, fetch_branding, fetch_image,
 };
 pub use color::Color;
+pub use destination::{DestinationRefused, Destinations, is_public};
 pub use image::ImageFormat;
 pub use language::{
     Language, LanguageChoice, LanguageReason, SHIPPED_LANGUAGES, UnknownLanguage, choose_language,

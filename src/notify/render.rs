@@ -14,6 +14,7 @@ use super::image::pixel_size;
 use super::language::LanguageChoice;
 use super::links::SafeHref;
 use super::notice::{Notice, ServiceDesk};
+use crate::text::strip_unsafe;
 
 /// The one HTML layout; the words come from the catalogs.
 const LAYOUT: &str = include_str!("../../templates/email.html.hbs");
@@ -22,6 +23,8 @@ const LAYOUT: &str = include_str!("../../templates/email.html.hbs");
 const CONTENT_WIDTH: u32 = 576;
 /// Footer images are logos, not banners.
 const FOOTER_IMAGE_MAX_WIDTH: u32 = 240;
+/// No image is shown taller than this, whatever its header says.
+const MAX_IMAGE_HEIGHT: u32 = 600;
 
 /// A ready email: what to put in the sendMail body, and what the caller should log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,14 +53,19 @@ pub fn render(
     let mut engine = Handlebars::new();
     engine.set_strict_mode(true);
 
-    let display_name = notice
-        .display_name
+    // Both come from Graph. Escaping keeps markup out; stripping keeps out the controls and
+    // direction marks that would reorder what the user reads (a name that shows a different
+    // account or a reversed link text).
+    let upn = strip_unsafe(notice.user_principal_name.trim());
+    let upn = upn.trim();
+    let display_name = notice.display_name.as_deref().map(strip_unsafe);
+    let display_name = display_name
         .as_deref()
         .map(str::trim)
         .filter(|name| !name.is_empty());
     // The catalog fragments see only these two values, both escaped on the way in.
     let fragment_values = FragmentValues {
-        upn: notice.user_principal_name.trim(),
+        upn,
         display_name: display_name.unwrap_or_default(),
     };
     let text_templates = serde_json::to_value(&catalog.text).map_err(NotifyError::Context)?;
@@ -89,7 +97,7 @@ pub fn render(
         &text["usage_multiple"]
     };
     let details = Details {
-        account: notice.user_principal_name.trim(),
+        account: upn,
         valid_from: format_date_time(&catalog, notice.start),
         valid_until: format_date_time(&catalog, end_of(notice.start, notice.lifetime_minutes)),
         duration: format_lifetime(language, &catalog, notice.lifetime_minutes),
@@ -175,23 +183,33 @@ struct ImageView {
 }
 
 impl ImageView {
-    /// Scales the image down to `max_width`, keeping its aspect ratio, so Outlook for
-    /// Windows (which ignores CSS `max-width`) cannot blow up the layout.
+    /// Scales the image down to fit `max_width` × [`MAX_IMAGE_HEIGHT`], keeping its aspect
+    /// ratio, so Outlook for Windows (which ignores CSS `max-width`) cannot blow up the
+    /// layout, whatever size the image's header claims.
     fn new(image: &InlineImage, max_width: u32) -> ImageView {
-        let size = pixel_size(&image.bytes).map(|(width, height)| {
-            if width <= max_width {
-                (width, height)
-            } else {
-                let scaled = u64::from(height) * u64::from(max_width) / u64::from(width);
-                (max_width, u32::try_from(scaled).unwrap_or(1).max(1))
-            }
-        });
+        let size = pixel_size(&image.bytes).map(|size| fit(size, (max_width, MAX_IMAGE_HEIGHT)));
         ImageView {
             src: SafeHref::cid(&image.content_id),
             width: size.map(|(width, _)| width),
             height: size.map(|(_, height)| height),
         }
     }
+}
+
+/// `(width, height)` scaled down, if needed, to fit within `bounds`; never below 1 × 1.
+fn fit((width, height): (u32, u32), (max_width, max_height): (u32, u32)) -> (u32, u32) {
+    let (w, h) = (u64::from(width), u64::from(height));
+    let (max_w, max_h) = (u64::from(max_width), u64::from(max_height));
+    // Compare the ratios w/max_w and h/max_h without dividing: the larger one decides.
+    let (w, h) = if w <= max_w && h <= max_h {
+        (w, h)
+    } else if w * max_h >= h * max_w {
+        (max_w, h * max_w / w)
+    } else {
+        (w * max_h / h, max_h)
+    };
+    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX).max(1);
+    (clamp(w), clamp(h))
 }
 
 /// A link with its visible text; the text is the address itself, so the reader sees
@@ -295,6 +313,15 @@ fn optional_https(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_sizes_fit_the_layout_whatever_the_header_claims() {
+        assert_eq!(fit((300, 60), (576, 600)), (300, 60));
+        assert_eq!(fit((1152, 100), (576, 600)), (576, 50));
+        assert_eq!(fit((1, u32::MAX), (576, 600)), (1, 600));
+        assert_eq!(fit((u32::MAX, u32::MAX), (240, 600)), (240, 240));
+        assert_eq!(fit((u32::MAX, 1), (240, 600)), (240, 1));
+    }
 
     #[test]
     fn the_layout_inserts_unescaped_only_catalog_fragments() {

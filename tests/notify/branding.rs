@@ -2,9 +2,10 @@
 
 use std::time::{Duration, Instant};
 
+use tap_runbook::graph::HttpSettings;
 use tap_runbook::notify::{
-    Branding, BrandingError, ImageSlot, LinkRefused, MAX_IMAGE_BYTES, fetch_branding, fetch_image,
-    sendmail_body,
+    Branding, BrandingError, DestinationRefused, Destinations, ImageFetcher, ImageSlot,
+    LinkRefused, MAX_IMAGE_BYTES, fetch_branding, fetch_image, sendmail_body,
 };
 
 use super::fixtures::{TINY_PNG, full_notice, render_in};
@@ -43,7 +44,7 @@ async fn standard_server() -> TestServer {
 async fn a_png_over_https_is_attached_inline() {
     let server = standard_server().await;
     let image = fetch_image(
-        &server.client,
+        &server.fetcher,
         &server.url("/logo.png"),
         ImageSlot::Header,
         SHORT,
@@ -77,7 +78,7 @@ async fn a_png_over_https_is_attached_inline() {
 async fn an_image_of_exactly_the_limit_is_accepted() {
     let server = standard_server().await;
     let url = server.url("/exactly-the-limit.png");
-    let image = fetch_image(&server.client, &url, ImageSlot::Footer, SHORT)
+    let image = fetch_image(&server.fetcher, &url, ImageSlot::Footer, SHORT)
         .await
         .unwrap();
     assert_eq!(image.bytes.len(), MAX_IMAGE_BYTES);
@@ -92,7 +93,7 @@ async fn plain_http_is_refused_without_a_request() {
         "javascript:alert(1)".into(),
         "data:image/png;base64,iVBO".into(),
     ] {
-        let err = fetch_image(&server.client, &url, ImageSlot::Header, SHORT)
+        let err = fetch_image(&server.fetcher, &url, ImageSlot::Header, SHORT)
             .await
             .unwrap_err();
         assert!(
@@ -104,26 +105,86 @@ async fn plain_http_is_refused_without_a_request() {
 }
 
 #[tokio::test]
-async fn a_redirect_to_http_is_refused() {
+async fn a_redirect_is_not_followed() {
     let plain = TestServer::http(|_| png(TINY_PNG.to_vec(), true)).await;
     let target = plain.url("/logo.png");
     let server = TestServer::https(move |_| Reply::Redirect(target.clone())).await;
     let err = fetch_image(
-        &server.client,
+        &server.fetcher,
         &server.url("/moved.png"),
         ImageSlot::Header,
         SHORT,
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, BrandingError::RedirectedToInsecure), "{err}");
+    assert!(matches!(err, BrandingError::Status(302)), "{err}");
+    assert_eq!(plain.connections(), 0);
+}
+
+/// The job's own fetcher refuses this machine, whether the URL names it by address, by a
+/// name that resolves to it, or in an IPv4-mapped or numeric disguise, before connecting.
+#[tokio::test]
+async fn the_jobs_fetcher_refuses_loopback_without_connecting() {
+    let server = standard_server().await;
+    let production = ImageFetcher::new(&server.settings).unwrap();
+    let port = server.url("").rsplit(':').next().unwrap().to_owned();
+    for url in [
+        server.url("/logo.png"),
+        format!("https://localhost:{port}/logo.png"),
+        format!("https://[::1]:{port}/logo.png"),
+        format!("https://[::ffff:127.0.0.1]:{port}/logo.png"),
+        format!("https://2130706433:{port}/logo.png"),
+        format!("https://0x7f.1:{port}/logo.png"),
+        "https://169.254.169.254/metadata/instance".to_owned(),
+        "https://10.0.0.1/logo.png".to_owned(),
+        "https://100.64.0.1/logo.png".to_owned(),
+        "https://[fd00::1]/logo.png".to_owned(),
+        "https://0.0.0.0/logo.png".to_owned(),
+    ] {
+        let err = fetch_image(&production, &url, ImageSlot::Header, SHORT)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BrandingError::Destination(DestinationRefused::NotPublic(_))
+            ),
+            "{url}: {err}"
+        );
+        assert!(!err.to_string().contains("127.0.0.1"), "{err}");
+    }
+    assert_eq!(server.connections(), 0);
+}
+
+#[tokio::test]
+async fn failures_are_generic_warnings_with_the_detail_for_verbose() {
+    let server = standard_server().await;
+    let production = ImageFetcher::new(&server.settings).unwrap();
+    let branding = Branding {
+        header_image_url: Some(server.url("/logo.png")),
+        ..Branding::default()
+    };
+    let (images, failures) = fetch_branding(&production, &branding, SHORT).await;
+    assert!(images.header.is_none());
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0].warning(),
+        "The header image could not be used; the email goes out without it (the reason is logged at Verbose)"
+    );
+    assert!(
+        failures[0]
+            .detail()
+            .starts_with("BrandingHeaderImageUrl \"https://127.0.0.1:")
+    );
+    assert!(failures[0].detail().contains("not at a public address"));
+    assert_eq!(server.connections(), 0);
 }
 
 #[tokio::test]
 async fn too_large_is_refused_whether_declared_or_not() {
     let server = standard_server().await;
     for path in ["/large-declared.png", "/large-streamed.png"] {
-        let err = fetch_image(&server.client, &server.url(path), ImageSlot::Header, SHORT)
+        let err = fetch_image(&server.fetcher, &server.url(path), ImageSlot::Header, SHORT)
             .await
             .unwrap_err();
         assert!(
@@ -137,7 +198,7 @@ async fn too_large_is_refused_whether_declared_or_not() {
 async fn content_that_is_not_an_image_is_refused_whatever_its_type() {
     let server = standard_server().await;
     let err = fetch_image(
-        &server.client,
+        &server.fetcher,
         &server.url("/error-page.png"),
         ImageSlot::Header,
         SHORT,
@@ -153,7 +214,7 @@ async fn a_server_that_never_answers_times_out() {
     let started = Instant::now();
     let timeout = Duration::from_millis(300);
     let err = fetch_image(
-        &server.client,
+        &server.fetcher,
         &server.url("/slow.png"),
         ImageSlot::Header,
         timeout,
@@ -172,7 +233,7 @@ async fn a_server_that_never_answers_times_out() {
 async fn not_found_is_reported_with_its_status() {
     let server = standard_server().await;
     let err = fetch_image(
-        &server.client,
+        &server.fetcher,
         &server.url("/gone.png"),
         ImageSlot::Header,
         SHORT,
@@ -185,8 +246,11 @@ async fn not_found_is_reported_with_its_status() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_refused() {
     let server = standard_server().await;
+    let untrusting =
+        ImageFetcher::with_destinations(&HttpSettings::default(), Destinations::PublicOrLoopback)
+            .unwrap();
     let err = fetch_image(
-        &reqwest::Client::new(),
+        &untrusting,
         &server.url("/logo.png"),
         ImageSlot::Header,
         SHORT,
@@ -201,26 +265,31 @@ async fn an_untrusted_certificate_is_refused() {
 }
 
 #[tokio::test]
-async fn each_failed_image_becomes_a_warning() {
+async fn each_failed_image_is_reported_with_its_setting() {
     let server = standard_server().await;
     let branding = Branding {
         header_image_url: Some(server.url("/logo.png")),
         footer_image_url: Some(server.url("/gone.png")),
         ..Branding::default()
     };
-    let (images, warnings) = fetch_branding(&server.client, &branding, SHORT).await;
+    let (images, failures) = fetch_branding(&server.fetcher, &branding, SHORT).await;
     assert!(images.header.is_some());
     assert!(images.footer.is_none());
-    assert_eq!(warnings.len(), 1);
+    assert_eq!(failures.len(), 1);
+    let detail = failures[0].detail();
     assert!(
-        warnings[0].starts_with("BrandingFooterImageUrl \"https://127.0.0.1:"),
-        "{}",
-        warnings[0]
+        detail.starts_with("BrandingFooterImageUrl \"https://127.0.0.1:"),
+        "{detail}"
     );
-    assert!(warnings[0].ends_with("/gone.png\": image not attached: the server answered HTTP 404"));
+    assert!(detail.ends_with("/gone.png\" was not attached: the server answered HTTP 404"));
+    assert!(
+        failures[0]
+            .warning()
+            .starts_with("The footer image could not be used")
+    );
 
-    let (images, warnings) = fetch_branding(&server.client, &Branding::default(), SHORT).await;
+    let (images, failures) = fetch_branding(&server.fetcher, &Branding::default(), SHORT).await;
     assert_eq!(images, Default::default());
-    assert!(warnings.is_empty());
+    assert!(failures.is_empty());
     assert_eq!(server.connections(), 2);
 }

@@ -38,6 +38,27 @@ fn markup_in_the_upn_is_escaped() {
     assert!(html.contains("a&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;@contoso.com"));
 }
 
+/// A display name from Graph with a right-to-left override shows "Adele" reversed, and one
+/// with line breaks or controls can break the layout of a plain-text view.
+#[test]
+fn direction_marks_and_controls_from_graph_stay_out_of_the_email() {
+    let mut notice = full_notice();
+    notice.display_name = Some("\u{202e}eleda\u{202c} Vance\r\n\u{1b}[2J\u{2066}x\u{2069}".into());
+    notice.user_principal_name = "adele\u{200f}@contoso.com".into();
+    let email = render_en(&notice);
+    for mark in [
+        '\u{202e}', '\u{202c}', '\u{2066}', '\u{2069}', '\u{200f}', '\u{1b}',
+    ] {
+        assert!(!email.html.contains(mark), "{mark:?} reached the email");
+    }
+    assert!(
+        email.html.contains("Hello eleda Vance[2Jx,"),
+        "{}",
+        email.html
+    );
+    assert!(email.html.contains("adele@contoso.com"));
+}
+
 #[test]
 fn unsafe_urls_are_left_out_with_a_warning() {
     let mut notice = full_notice();

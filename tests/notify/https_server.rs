@@ -1,10 +1,15 @@
 //! A loopback HTTPS server signed by a throwaway CA, so the https-only image fetcher can
-//! be tested for real: the client trusts only that CA, and the https rule stays on.
+//! be tested for real: the fetcher trusts that CA on top of the platform's, and the https rule
+//! stays on. The job refuses loopback addresses for branding; these tests use the library's
+//! `Destinations::PublicOrLoopback`, which nothing in the binary can select.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use tap_runbook::graph::HttpSettings;
+use tap_runbook::notify::{Destinations, ImageFetcher};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -32,32 +37,48 @@ type Router = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
 pub struct TestServer {
     base: String,
     connections: Arc<AtomicUsize>,
-    /// A client that trusts the test CA and nothing else.
-    pub client: reqwest::Client,
+    /// Settings that trust the test CA, as `TAP_RUNBOOK_CA_FILE` would.
+    pub settings: HttpSettings,
+    /// A fetcher that trusts the test CA and may connect to loopback.
+    pub fetcher: ImageFetcher,
+    /// Keeps the CA file the settings name.
+    _ca_file: Option<tempfile::NamedTempFile>,
 }
 
 impl TestServer {
     /// An HTTPS server on 127.0.0.1 answering each path through `route`.
     pub async fn https(route: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
-        let (acceptor, ca) = test_tls();
-        let client = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_der(&ca).unwrap()])
-            .build()
-            .unwrap();
-        Self::start("https", Some(acceptor), client, Arc::new(route)).await
+        let (acceptor, ca_pem) = test_tls();
+        let mut ca_file = tempfile::NamedTempFile::new().unwrap();
+        ca_file.write_all(ca_pem.as_bytes()).unwrap();
+        let settings = HttpSettings {
+            ca_file: Some(ca_file.path().to_owned()),
+            ..HttpSettings::default()
+        };
+        Self::start(
+            "https",
+            Some(acceptor),
+            settings,
+            Some(ca_file),
+            Arc::new(route),
+        )
+        .await
     }
 
     /// A plain-HTTP server, for requests that must never be made.
     pub async fn http(route: impl Fn(&str) -> Reply + Send + Sync + 'static) -> TestServer {
-        Self::start("http", None, reqwest::Client::new(), Arc::new(route)).await
+        Self::start("http", None, HttpSettings::default(), None, Arc::new(route)).await
     }
 
     async fn start(
         scheme: &str,
         tls: Option<TlsAcceptor>,
-        client: reqwest::Client,
+        settings: HttpSettings,
+        ca_file: Option<tempfile::NamedTempFile>,
         route: Router,
     ) -> TestServer {
+        let fetcher =
+            ImageFetcher::with_destinations(&settings, Destinations::PublicOrLoopback).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("{scheme}://{}", listener.local_addr().unwrap());
         let connections = Arc::new(AtomicUsize::new(0));
@@ -81,7 +102,9 @@ impl TestServer {
         TestServer {
             base,
             connections,
-            client,
+            settings,
+            fetcher,
+            _ca_file: ca_file,
         }
     }
 
@@ -140,8 +163,8 @@ async fn serve(mut stream: impl AsyncRead + AsyncWrite + Unpin, route: Router) {
     let _ = stream.shutdown().await;
 }
 
-/// A CA and a certificate for 127.0.0.1 signed by it: the acceptor and the CA's DER.
-fn test_tls() -> (TlsAcceptor, Vec<u8>) {
+/// A CA and a certificate for 127.0.0.1 signed by it: the acceptor and the CA's PEM.
+fn test_tls() -> (TlsAcceptor, String) {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -165,5 +188,5 @@ fn test_tls() -> (TlsAcceptor, Vec<u8>) {
         .with_no_client_auth()
         .with_single_cert(vec![leaf.der().clone()], key)
         .unwrap();
-    (TlsAcceptor::from(Arc::new(config)), ca_cert.der().to_vec())
+    (TlsAcceptor::from(Arc::new(config)), ca_cert.pem())
 }
