@@ -46,6 +46,23 @@ async fn a_create_over_a_valid_or_expired_pass_replaces_it() {
     }
 }
 
+#[test]
+fn every_fixture_tenant_replaces_like_graph() {
+    let dir = format!("{}/fixtures/tenants", env!("CARGO_MANIFEST_DIR"));
+    let mut names = vec!["tenant.json".to_owned()];
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        names.push(format!("tenants/{name}"));
+    }
+    for name in names {
+        assert_eq!(
+            fixture(&name).existing_pass_on_create,
+            ExistingPassRule::Replace,
+            "{name}: only a test that needs `reject` sets it, in code"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_dollar_upn_must_use_the_key_form() {
     let t = Tenant::start("tenant.json").await;

@@ -85,9 +85,9 @@ fn invalid_request(message: impl Into<String>) -> GraphError {
     GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", message)
 }
 
-/// The shape DESIGN.md §7 sends: subject, HTML or text body, at least one recipient with an
-/// address, file attachments with valid base64. Recipients are not resolved: Exchange accepts
-/// any well-formed external address.
+/// The shape the client sends: subject, HTML or text body, at least one recipient (To, Cc or
+/// Bcc) with an address, file attachments with valid base64. Recipients are not resolved:
+/// Exchange accepts any well-formed external address.
 fn validate_message(body: &Value) -> Result<(), GraphError> {
     let message = body
         .get("message")
@@ -113,17 +113,19 @@ fn validate_message(body: &Value) -> Result<(), GraphError> {
             "The message 'body' must have a string 'content'.",
         ));
     }
-    let recipients = message
-        .get("toRecipients")
-        .and_then(Value::as_array)
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| {
-            GraphError::new(
-                StatusCode::BAD_REQUEST,
-                "ErrorInvalidRecipients",
-                "At least one recipient is required in 'toRecipients'.",
-            )
-        })?;
+    // Exchange needs someone to deliver to; To, Cc and Bcc all count.
+    let recipients: Vec<&Value> = ["toRecipients", "ccRecipients", "bccRecipients"]
+        .iter()
+        .filter_map(|field| message.get(*field).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    if recipients.is_empty() {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorInvalidRecipients",
+            "At least one recipient is required, but none were found.",
+        ));
+    }
     for recipient in recipients {
         let address = recipient
             .pointer("/emailAddress/address")
