@@ -42,7 +42,7 @@ impl TokenRejection {
         match self {
             Self::Missing => "Access token is empty.",
             Self::Malformed => "IDX14100: JWT is not well formed, there are no dots (.).",
-            Self::Unknown => "Access token validation failure. Invalid signature.",
+            Self::Unknown => "Access token validation failure.",
             Self::Expired => "Lifetime validation failed, the token is expired.",
         }
     }
