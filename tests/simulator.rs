@@ -1,5 +1,9 @@
 //! Integration tests: the simulated tenant, driven over HTTP as a client would.
 
+mod conformance;
+mod csdl;
+mod fidelity;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

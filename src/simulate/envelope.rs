@@ -41,6 +41,11 @@ impl RequestContext {
     }
 }
 
+/// The challenge Graph sends with every 401: where to get a token, and for which resource.
+const BEARER_CHALLENGE: &str = "Bearer realm=\"\", \
+     authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\", \
+     client_id=\"00000003-0000-0000-c000-000000000000\"";
+
 /// A Graph error, rendered as `{"error":{"code","message","innerError":{…}}}`.
 #[derive(Debug, Clone)]
 pub(crate) struct GraphError {
@@ -162,6 +167,12 @@ impl GraphError {
             }
         });
         let mut response = odata_json(self.status, &body);
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(BEARER_CHALLENGE),
+            );
+        }
         if let Some(v) = self
             .retry_after
             .as_deref()

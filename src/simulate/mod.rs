@@ -1,4 +1,4 @@
-//! The simulated tenant: a small, faithful Microsoft Graph on loopback (DESIGN.md §8).
+//! The simulated tenant: a small, faithful Microsoft Graph on loopback.
 //!
 //! A [`TenantFile`] describes users, their passes, the Temporary Access Pass policy, the app's
 //! credentials and roles, and faults to inject. [`Simulator::start`] serves it with axum on a

@@ -11,7 +11,8 @@ pub struct OutboxEntry {
     pub sender: String,
     /// The sender's user object id.
     pub sender_id: String,
-    /// The request body as received (`message`, `saveToSentItems`).
+    /// The request body as received: the JSON form (`message`, `saveToSentItems`), or for the
+    /// MIME form (`Content-Type: text/plain`) its base64 text as a string.
     pub body: Value,
     /// The `request-id` of the request that delivered it.
     pub request_id: String,

@@ -11,7 +11,7 @@ use super::pass::random_alphanumeric;
 use super::records::{OutboxEntry, RecordedRequest};
 use super::tenant::SimulatedTenant;
 use super::tenant_file::{AppRegistration, TenantFile};
-use super::tokens::TokenStore;
+use super::tokens::{TokenIssuer, TokenStore};
 use crate::secret::Secret;
 
 /// The tenant plus everything the simulator tracks about its clients.
@@ -43,7 +43,13 @@ impl SimulatorState {
             identity_header,
             latency: Duration::from_millis(file.latency_ms),
             tenant: Mutex::new(SimulatedTenant::new(&file, now)),
-            tokens: Mutex::new(TokenStore::new(file.app.token_lifetime_seconds)),
+            tokens: Mutex::new(TokenStore::new(
+                TokenIssuer {
+                    tenant_id: file.tenant_id.clone(),
+                    client_id: file.app.client_id.clone(),
+                },
+                file.app.token_lifetime_seconds,
+            )),
             faults: Mutex::new(FaultBook::new(&file.faults)),
             throttle: file.throttle.clone().map(|t| Mutex::new(Throttle::new(t))),
             outbox: Mutex::new(Vec::new()),

@@ -32,6 +32,16 @@ pub(crate) struct PassRequest {
     pub start_date_time: Option<OffsetDateTime>,
 }
 
+/// A pass just created, with what the create response needs besides it.
+#[derive(Debug, Clone)]
+pub(crate) struct CreatedPass {
+    pub pass: TemporaryAccessPass,
+    /// Whether the user is outside the policy's targets.
+    pub disabled: bool,
+    /// The owner's object id, for the `Location` header.
+    pub user_id: String,
+}
+
 /// Users, passes and the TAP policy.
 #[derive(Debug)]
 pub(crate) struct SimulatedTenant {
@@ -125,7 +135,7 @@ impl SimulatedTenant {
         key: &str,
         request: PassRequest,
         now: OffsetDateTime,
-    ) -> Result<(TemporaryAccessPass, bool), GraphError> {
+    ) -> Result<CreatedPass, GraphError> {
         let policy = self.policy.clone();
         let rule = self.existing_pass_rule;
         let user = self.lookup(key)?;
@@ -193,8 +203,11 @@ impl SimulatedTenant {
             used: false,
         };
         user.passes.push(pass.clone());
-        let disabled = user.profile.tap_excluded_by_policy;
-        Ok((pass, disabled))
+        Ok(CreatedPass {
+            pass,
+            disabled: user.profile.tap_excluded_by_policy,
+            user_id: user.profile.id.clone(),
+        })
     }
 
     /// Everything in the tenant, pass values included: for `/_sim/state` only.

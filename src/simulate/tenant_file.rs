@@ -220,7 +220,7 @@ pub enum UserType {
 }
 
 /// A pass that exists when the simulator starts.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PassRecord {
     /// Method id; a GUID is generated when absent.

@@ -135,10 +135,10 @@ fn serve(
     match operation {
         GraphOperation::GetUser(user) => users::get(sim, version, &user, uri.query()),
         GraphOperation::ListPasses(user) => passes::list(sim, version, &user, now),
-        GraphOperation::CreatePass(user) => passes::create(sim, version, &user, body, now),
+        GraphOperation::CreatePass(user) => passes::create(sim, version, &user, headers, body, now),
         GraphOperation::GetPass(user, id) => passes::get(sim, version, &user, &id, now),
         GraphOperation::DeletePass(user, id) => passes::delete(sim, &user, &id),
         GraphOperation::GetPolicy => Ok(policy::get(sim, version)),
-        GraphOperation::SendMail(sender) => mail::send(sim, ctx, &sender, body),
+        GraphOperation::SendMail(sender) => mail::send(sim, ctx, &sender, headers, body),
     }
 }

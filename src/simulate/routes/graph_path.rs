@@ -55,6 +55,9 @@ pub(crate) fn parse(path: &str) -> Result<(ApiVersion, GraphResource), GraphErro
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
 
     let (user, rest) = match names.as_slice() {
+        // OData reads a segment that starts with `$` as a system segment (`$count`, `$ref`), so
+        // a UPN such as `$admin@…` must be addressed in the key form, `users('$admin@…')`.
+        ["users", key, ..] if key.starts_with('$') => return Err(collection_not_last()),
         ["users", _, ..] => (segments[1].clone(), &segments[2..]),
         [first, ..] if first.starts_with("users(") => (key_form(&segments[0])?, &segments[1..]),
         [
@@ -107,6 +110,16 @@ fn key_form(segment: &str) -> Result<String, GraphError> {
     Ok(inner.replace("''", "'"))
 }
 
+/// Graph's answer to `/users/$…`, word for word.
+fn collection_not_last() -> GraphError {
+    GraphError::invalid_payload(
+        "The request URI is not valid. Since the segment 'users' refers to a collection, this \
+         must be the last segment in the request URI or it must be followed by an function or \
+         action that can be bound to it otherwise all intermediate segments must refer to a \
+         single resource.",
+    )
+}
+
 fn unknown_segment(segments: &[String]) -> GraphError {
     let segment = segments
         .iter()
@@ -144,6 +157,16 @@ mod tests {
             GraphResource::Pass("x".into(), "p1".into())
         );
         assert!(parse("/v1.0/users('a'b')").is_err());
+        for slash_form in [
+            "/v1.0/users/$admin@contoso.com",
+            "/beta/users/%24admin%40contoso.com/sendMail",
+        ] {
+            let error = parse(slash_form).unwrap_err();
+            assert!(
+                error.message.contains("refers to a collection"),
+                "{slash_form}"
+            );
+        }
     }
 
     #[test]

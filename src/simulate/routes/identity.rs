@@ -16,7 +16,8 @@ use crate::simulate::state::{SimulatorState, lock};
 use crate::simulate::tenant_file::ExpiresOnFormat;
 
 /// `GET /msi/token?resource=…&api-version=2019-08-01` with `X-IDENTITY-HEADER` (Automation,
-/// App Service), or `api-version=2017-09-01` with `secret` (hybrid workers, legacy).
+/// App Service), or `api-version=2017-09-01` with `secret` (hybrid workers, legacy). Without
+/// `api-version` the endpoint answers as for 2019-08-01: Azure Automation's own sample sends none.
 pub(crate) async fn managed_identity_token(
     State(sim): State<Arc<SimulatorState>>,
     uri: Uri,
@@ -27,14 +28,13 @@ pub(crate) async fn managed_identity_token(
     let (secret, client_id) = match form::find(&pairs, "api-version") {
         // The identity header is this protocol's guard; `Metadata: true` belongs to the VM
         // metadata service, and clients such as azure-identity do not send it here.
-        Some("2019-08-01") => (header("x-identity-header"), form::find(&pairs, "client_id")),
+        None | Some("2019-08-01") => (header("x-identity-header"), form::find(&pairs, "client_id")),
         Some("2017-09-01") => (header("secret"), form::find(&pairs, "clientid")),
-        other => {
+        Some(other) => {
             return msi_error(
                 StatusCode::BAD_REQUEST,
                 &format!(
-                    "api-version '{}' is not supported; use 2019-08-01 (or 2017-09-01 with the secret header)",
-                    other.unwrap_or_default()
+                    "api-version '{other}' is not supported; use 2019-08-01 (or 2017-09-01 with the secret header)"
                 ),
             );
         }
@@ -72,7 +72,7 @@ pub(crate) async fn managed_identity_token(
 /// A managed-identity token response for `resource`, `expires_on` in the tenant's format.
 pub(crate) fn managed_identity_answer(sim: &SimulatorState, resource: &str) -> Response {
     let now = OffsetDateTime::now_utc();
-    let (token, issued) = lock(&sim.tokens).issue(&sim.app.roles, now);
+    let (token, issued) = lock(&sim.tokens).issue(&sim.app.roles, resource, now);
     let expires_on = match sim.app.expires_on_format {
         ExpiresOnFormat::EpochString => json!(issued.expires_at.unix_timestamp().to_string()),
         ExpiresOnFormat::EpochNumber => json!(issued.expires_at.unix_timestamp()),
@@ -171,7 +171,8 @@ pub(crate) async fn client_credentials_token(
         );
     }
     let now = OffsetDateTime::now_utc();
-    let (token, issued) = lock(&sim.tokens).issue(&sim.app.roles, now);
+    let audience = scope.trim_end_matches("/.default");
+    let (token, issued) = lock(&sim.tokens).issue(&sim.app.roles, audience, now);
     let expires_in = (issued.expires_at - now).whole_seconds();
     let body = json!({
         "token_type": "Bearer",

@@ -1,7 +1,7 @@
 //! `POST /users/{sender}/sendMail`: Exchange's checks, then the outbox.
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::Value;
@@ -14,6 +14,7 @@ pub(crate) fn send(
     sim: &SimulatorState,
     ctx: &RequestContext,
     sender: &str,
+    headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, GraphError> {
     let sender_id = {
@@ -34,13 +35,22 @@ pub(crate) fn send(
         }
         user.profile.id.clone()
     };
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
-        invalid_request(format!(
-            "Unable to read JSON request payload. Please ensure Content-Type header is set and \
-             payload is of valid JSON format. ({e})"
-        ))
-    })?;
-    validate_message(&camel_case_keys(&body))?;
+    let is_mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("text/plain"));
+    let body = if is_mime {
+        validate_mime(body)?
+    } else {
+        let body: Value = serde_json::from_slice(body).map_err(|e| {
+            invalid_request(format!(
+                "Unable to read JSON request payload. Please ensure Content-Type header is set \
+                 and payload is of valid JSON format. ({e})"
+            ))
+        })?;
+        validate_message(&camel_case_keys(&body))?;
+        body
+    };
     lock(&sim.outbox).push(OutboxEntry {
         sender: sender.to_owned(),
         sender_id,
@@ -75,9 +85,9 @@ fn invalid_request(message: impl Into<String>) -> GraphError {
     GraphError::new(StatusCode::BAD_REQUEST, "ErrorInvalidRequest", message)
 }
 
-/// The shape DESIGN.md §7 sends: subject, HTML or text body, at least one recipient with an
-/// address, file attachments with valid base64. Recipients are not resolved: Exchange accepts
-/// any well-formed external address.
+/// The shape the client sends: subject, HTML or text body, at least one recipient (To, Cc or
+/// Bcc) with an address, file attachments with valid base64. Recipients are not resolved:
+/// Exchange accepts any well-formed external address.
 fn validate_message(body: &Value) -> Result<(), GraphError> {
     let message = body
         .get("message")
@@ -103,17 +113,19 @@ fn validate_message(body: &Value) -> Result<(), GraphError> {
             "The message 'body' must have a string 'content'.",
         ));
     }
-    let recipients = message
-        .get("toRecipients")
-        .and_then(Value::as_array)
-        .filter(|r| !r.is_empty())
-        .ok_or_else(|| {
-            GraphError::new(
-                StatusCode::BAD_REQUEST,
-                "ErrorInvalidRecipients",
-                "At least one recipient is required in 'toRecipients'.",
-            )
-        })?;
+    // Exchange needs someone to deliver to; To, Cc and Bcc all count.
+    let recipients: Vec<&Value> = ["toRecipients", "ccRecipients", "bccRecipients"]
+        .iter()
+        .filter_map(|field| message.get(*field).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    if recipients.is_empty() {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorInvalidRecipients",
+            "At least one recipient is required, but none were found.",
+        ));
+    }
     for recipient in recipients {
         let address = recipient
             .pointer("/emailAddress/address")
@@ -135,13 +147,52 @@ fn validate_message(body: &Value) -> Result<(), GraphError> {
             validate_attachment(attachment)?;
         }
     }
-    if body
-        .get("saveToSentItems")
-        .is_some_and(|s| !s.is_boolean() && !s.is_null())
-    {
-        return Err(invalid_request("'saveToSentItems' must be a boolean."));
+    // The reference's own example sends `"saveToSentItems": "false"`; Graph reads the string.
+    let save = body.get("saveToSentItems").unwrap_or(&Value::Null);
+    let readable = match save {
+        Value::Null | Value::Bool(_) => true,
+        Value::String(s) => s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false"),
+        _ => false,
+    };
+    if !readable {
+        return Err(invalid_request(
+            "'saveToSentItems' must be a boolean (true or false).",
+        ));
     }
     Ok(())
+}
+
+/// The MIME form (`Content-Type: text/plain`): a base64 RFC 822 message that names at least one
+/// recipient. Kept in the outbox as the base64 text it arrived as.
+fn validate_mime(body: &Bytes) -> Result<Value, GraphError> {
+    let text = String::from_utf8_lossy(body);
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let mime = base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .map_err(|_| {
+            GraphError::new(
+                StatusCode::BAD_REQUEST,
+                "ErrorMimeContentInvalidBase64String",
+                "Invalid base64 string for MIME content.",
+            )
+        })?;
+    let mime = String::from_utf8_lossy(&mime);
+    let headers = mime.split("\r\n\r\n").next().unwrap_or_default();
+    let has_recipient = headers.lines().any(|line| {
+        let name = line.split(':').next().unwrap_or_default().trim();
+        ["to", "cc", "bcc"]
+            .iter()
+            .any(|r| name.eq_ignore_ascii_case(r))
+            && line.contains('@')
+    });
+    if !has_recipient {
+        return Err(GraphError::new(
+            StatusCode::BAD_REQUEST,
+            "ErrorInvalidRecipients",
+            "At least one recipient is required, but none were found.",
+        ));
+    }
+    Ok(Value::String(compact))
 }
 
 fn validate_attachment(attachment: &Value) -> Result<(), GraphError> {

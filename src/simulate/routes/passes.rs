@@ -1,7 +1,7 @@
 //! `/users/{u}/authentication/temporaryAccessPassMethods[/{id}]`: list, create, get, delete.
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -84,13 +84,60 @@ pub(crate) fn create(
     sim: &SimulatorState,
     version: ApiVersion,
     key: &str,
+    headers: &HeaderMap,
     body: &Bytes,
     now: OffsetDateTime,
 ) -> Result<Response, GraphError> {
+    require_json(headers)?;
     let request = parse_request(body)?;
-    let (pass, disabled) = lock(&sim.tenant).create_pass(key, request, now)?;
-    let body = entity(version, key, &pass, now, disabled, true);
-    Ok(odata_json(StatusCode::CREATED, &body))
+    let created = lock(&sim.tenant).create_pass(key, request, now)?;
+    let body = entity(version, key, &created.pass, now, created.disabled, true);
+    let mut response = odata_json(StatusCode::CREATED, &body);
+    // Graph names the new method by the owner's object id, on the host the client addressed.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("graph.microsoft.com");
+    let location = format!(
+        "http://{host}/{}/users/{}/authentication/temporaryAccessPassMethods/{}",
+        version.as_str(),
+        created.user_id,
+        created.pass.id
+    );
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Graph's OData layer reads a write body only as JSON: without a `Content-Type` it answers 400,
+/// with another media type 415.
+fn require_json(headers: &HeaderMap) -> Result<(), GraphError> {
+    let Some(content_type) = headers.get(header::CONTENT_TYPE) else {
+        return Err(GraphError::invalid_payload(
+            "Write requests (excluding DELETE) must contain the Content-Type header declaration.",
+        ));
+    };
+    let media_type = content_type
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if media_type == "application/json" {
+        return Ok(());
+    }
+    Err(GraphError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "RequestBodyRead",
+        format!(
+            "A supported MIME type could not be found that matches the content type of the \
+             response. None of the supported type(s) 'application/json' matches the content \
+             type '{media_type}'."
+        ),
+    ))
 }
 
 pub(crate) fn delete(sim: &SimulatorState, key: &str, id: &str) -> Result<Response, GraphError> {

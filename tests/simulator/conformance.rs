@@ -1,0 +1,282 @@
+//! Every object the simulated tenant returns on the routes the client uses, under `/v1.0` and
+//! `/beta`, held to Graph's own metadata (the CSDL extract in `tests/data`), and every route the
+//! real binary calls shown to be among them.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use super::csdl::{Csdl, Direction};
+use super::{ADELE, SENDER, Tenant, mail_to};
+use crate::common::sim;
+
+/// The query the client sends when it looks the user up (`src/graph/model.rs`).
+const CLIENT_USER_QUERY: &str =
+    "$select=id,userPrincipalName,mail,usageLocation,preferredLanguage,userType,displayName";
+
+/// The route shapes this module checks; `{user}` and `{id}` stand for any key.
+const CHECKED_ROUTES: &[&str] = &[
+    "GET /users/{user}",
+    "GET /users/{user}/authentication/temporaryAccessPassMethods",
+    "POST /users/{user}/authentication/temporaryAccessPassMethods",
+    "GET /users/{user}/authentication/temporaryAccessPassMethods/{id}",
+    "DELETE /users/{user}/authentication/temporaryAccessPassMethods/{id}",
+    "GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+    "POST /users/{user}/sendMail",
+];
+
+/// `GET /v1.0/users/x%40y/authentication/temporaryAccessPassMethods/p1` →
+/// `GET /users/{user}/authentication/temporaryAccessPassMethods/{id}`.
+fn route_shape(method: &str, path: &str) -> String {
+    let mut segments: Vec<String> = path.split('/').skip(2).map(str::to_owned).collect();
+    if segments
+        .first()
+        .is_some_and(|s| s == "users" || s.starts_with("users("))
+    {
+        segments[0] = "users".into();
+        if path
+            .split('/')
+            .nth(2)
+            .is_some_and(|s| s.starts_with("users("))
+        {
+            segments.insert(1, "{user}".into());
+        } else if segments.len() > 1 {
+            segments[1] = "{user}".into();
+        }
+        if segments.len() == 5 {
+            segments[4] = "{id}".into();
+        }
+    }
+    format!("{method} /{}", segments.join("/"))
+}
+
+/// The properties of a JSON object that are not annotations.
+fn properties(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .filter(|k| !k.starts_with("@odata."))
+        .map(String::as_str)
+        .collect()
+}
+
+fn assert_conforms(csdl: &Csdl, value: &Value, type_name: &str, what: &str) {
+    let problems = csdl.check(value, type_name, Direction::Response);
+    assert!(problems.is_empty(), "{what}: {problems:#?}\n{value:#}");
+}
+
+/// An error answer: Graph's envelope, `publicErrorResponse` in the metadata, with the string
+/// `code` and `message` the OData JSON format requires.
+async fn assert_error_conforms(csdl: &Csdl, response: reqwest::Response, status: StatusCode) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.unwrap();
+    assert_conforms(
+        csdl,
+        &body,
+        "publicErrorResponse",
+        &format!("{status} error"),
+    );
+    assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn every_object_the_client_reads_conforms_to_graph_metadata() {
+    let csdl = Csdl::load();
+    let every_user_property: Vec<String> = csdl
+        .properties("user")
+        .into_iter()
+        .filter(|p| p.name != "id")
+        .map(|p| p.name)
+        .collect();
+    for version in ["/v1.0", "/beta"] {
+        let t = Tenant::start("tenant.json").await;
+        let users = format!("{version}/users");
+
+        for (path, what) in [
+            (
+                format!("{users}/{ADELE}?{CLIENT_USER_QUERY}"),
+                "the client's user query",
+            ),
+            (format!("{users}/{ADELE}"), "the default user properties"),
+            (
+                format!("{users}('$helpdesk.bot@contoso.com')"),
+                "the key form",
+            ),
+        ] {
+            let response = t.get(&path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_conforms(&csdl, &response.json().await.unwrap(), "user", what);
+        }
+        let select = format!("$select=id,{}", every_user_property.join(","));
+        let response = t.get(&format!("{users}/{ADELE}?{select}")).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "every user property can be selected"
+        );
+        let everything: Value = response.json().await.unwrap();
+        assert_conforms(&csdl, &everything, "user", "every user property");
+        assert_eq!(properties(&everything).len(), every_user_property.len() + 1);
+
+        let passes = format!("{users}/{ADELE}/authentication/temporaryAccessPassMethods");
+        let list: Value = t.get(&passes).await.json().await.unwrap();
+        assert_eq!(
+            properties(&list),
+            ["value"],
+            "a collection is `value` plus annotations"
+        );
+        for pass in list["value"].as_array().unwrap() {
+            assert_conforms(
+                &csdl,
+                pass,
+                "temporaryAccessPassAuthenticationMethod",
+                "listed pass",
+            );
+        }
+
+        let response = t
+            .post(
+                &passes,
+                json!({ "lifetimeInMinutes": 60, "isUsableOnce": false }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let created: Value = response.json().await.unwrap();
+        assert_conforms(
+            &csdl,
+            &created,
+            "temporaryAccessPassAuthenticationMethod",
+            "created",
+        );
+        assert!(created["temporaryAccessPass"].is_string());
+        let id = created["id"].as_str().unwrap();
+
+        let fetched: Value = t.get(&format!("{passes}/{id}")).await.json().await.unwrap();
+        assert_conforms(
+            &csdl,
+            &fetched,
+            "temporaryAccessPassAuthenticationMethod",
+            "fetched",
+        );
+
+        let policy: Value = t
+            .get(&format!(
+                "{version}/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass"
+            ))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_conforms(
+            &csdl,
+            &policy,
+            "temporaryAccessPassAuthenticationMethodConfiguration",
+            "policy",
+        );
+
+        let deleted = t
+            .call(Method::DELETE, &format!("{passes}/{id}"), None)
+            .await;
+        assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+        assert!(deleted.bytes().await.unwrap().is_empty());
+
+        let sent = t
+            .post(&format!("{users}/{SENDER}/sendMail"), mail_to(ADELE))
+            .await;
+        assert_eq!(sent.status(), StatusCode::ACCEPTED);
+        assert!(sent.bytes().await.unwrap().is_empty());
+
+        assert_error_conforms(
+            &csdl,
+            t.get(&format!("{users}/nobody@contoso.com")).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        assert_error_conforms(
+            &csdl,
+            t.post(&passes, json!({ "lifetimeInMinutes": 10 })).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert_error_conforms(
+            &csdl,
+            t.http.get(t.url(&passes)).send().await.unwrap(),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        let no_policy = Tenant::start("tenants/no-policy-permission.json").await;
+        assert_error_conforms(
+            &csdl,
+            no_policy
+                .get(&format!(
+                    "{version}/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass"
+                ))
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn the_binary_calls_only_checked_routes_and_sends_mail_graph_can_read() {
+    let csdl = Csdl::load();
+    let tenant = sim::tenant(|_| {}).await;
+    let run = sim::run(
+        &tenant,
+        sim::invocation(
+            ADELE,
+            json!({ "NotifyUser": true, "EmailFrom": "it-service@contoso.com" }),
+        ),
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let mut seen: Vec<String> = tenant
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/") || r.path.starts_with("/beta/"))
+        .map(|r| route_shape(&r.method, &r.path))
+        .collect();
+    seen.dedup();
+    for route in &seen {
+        assert!(
+            CHECKED_ROUTES.contains(&route.as_str()),
+            "unchecked route {route}"
+        );
+    }
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("POST /users/{user}/sendMail"))
+    );
+
+    let outbox = tenant.outbox();
+    assert_eq!(outbox.len(), 1);
+    let body = &outbox[0].body;
+    let mut parameters = properties(body);
+    parameters.sort_unstable();
+    assert_eq!(
+        parameters,
+        ["message", "saveToSentItems"],
+        "sendMail's parameters"
+    );
+    let problems = csdl.check(&body["message"], "message", Direction::Request);
+    assert!(problems.is_empty(), "the client's message: {problems:#?}");
+}
+
+#[test]
+fn route_shapes_name_the_resource_not_the_key() {
+    assert_eq!(
+        route_shape(
+            "GET",
+            "/v1.0/users/0a5e%40x/authentication/temporaryAccessPassMethods/p1"
+        ),
+        "GET /users/{user}/authentication/temporaryAccessPassMethods/{id}"
+    );
+    assert_eq!(
+        route_shape("POST", "/v1.0/users('%24a%40x')/sendMail"),
+        "POST /users/{user}/sendMail"
+    );
+    assert_eq!(route_shape("GET", "/v1.0/users/a%40x"), "GET /users/{user}");
+}
