@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark tap-runbook against the performance targets of DESIGN.md section 9.
+"""Benchmark tap-runbook against its performance targets (bench/README.md).
 
 Standard library only. Usage:
 

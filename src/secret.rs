@@ -13,7 +13,8 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The secret itself. Call only where DESIGN.md allows the value to go.
+    /// The secret itself. Call only where the value may go: for the pass, the Output line after
+    /// creation and the result record; for credentials, the wire.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -1,4 +1,4 @@
-//! The fault matrix (DESIGN.md §10): every call of the workflow × every fault the simulated
+//! The fault matrix: every call of the workflow × every fault the simulated
 //! tenant can inject, each case the real binary against its own simulated tenant. A case
 //! checks the final status, error code and exit code, how often the faulted call was tried,
 //! that no pass Graph created went unreported, and that the user's old pass survives a failure

@@ -348,7 +348,7 @@ def main():
     L.append("")
     ok = fails["tap-runbook"] == 0 and fails["peer"] == 0
     verdict = {l: "met" if v >= TARGET_SPEEDUP else "**not met**" for l, v in speedups.items()}
-    L.append(f"DESIGN.md §9 target \"at least 10× faster end to end\": {verdict['0']} at "
+    L.append(f"the target \"at least 10× faster end to end\": {verdict['0']} at "
              f"latencyMs 0 ({speedups['0']:.1f}×); {verdict['50']} at latencyMs 50 "
              f"({speedups['50']:.1f}×). With 50 ms per request both tools spend at least "
              f"{FLOOR_MS} ms waiting on the network, so against this peer the ratio there "

@@ -157,7 +157,7 @@ impl GraphClient {
         &self.config
     }
 
-    /// Sends one call with the retry policy of DESIGN.md §5 and returns the success body
+    /// Sends one call with the one retry policy (README, "Graph behaviour") and returns the success body
     /// (`None` for [`Expect::Nothing`] and for a delete found already done).
     pub(crate) async fn send(
         &self,

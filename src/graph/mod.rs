@@ -1,4 +1,4 @@
-//! The one Microsoft Graph client (DESIGN.md §5, HTTP behaviour): base URL per cloud, bearer
+//! The one Microsoft Graph client: base URL per cloud, bearer
 //! token, one retry policy, one error-envelope parser, and the typed calls of the workflow.
 
 mod calls;

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
-/// How the client retries. [`Default`] is the production policy of DESIGN.md §5; tests shrink
+/// How the client retries. [`Default`] is the production policy; tests shrink
 /// the delays so nothing waits for real seconds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {

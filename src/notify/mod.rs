@@ -1,4 +1,4 @@
-//! The user notification email (DESIGN.md §7): language choice, rendering from the
+//! The user notification email: language choice, rendering from the
 //! handlebars layout and message catalogs in `templates/`, branding images as inline
 //! attachments, and the sendMail request body.
 //!
