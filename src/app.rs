@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use clap::Parser;
 use time::OffsetDateTime;
 
 use crate::auth::{Credential, Environment};
@@ -34,6 +33,10 @@ const DEADLINE_BACKSTOP: Duration = Duration::from_secs(2);
 /// How long a stop signal waits for a pass replacement already under way.
 const REPLACE_GRACE: Duration = Duration::from_secs(10);
 
+/// The same wait after a Windows console close, logoff or shutdown: the system ends the
+/// process about 5 s after the event, and the record must be out before that.
+const FORCED_END_GRACE: Duration = Duration::from_secs(2);
+
 /// The log of the running job, so a panic can still end it with a result record.
 static ACTIVE_LOG: OnceLock<JobLog> = OnceLock::new();
 
@@ -48,7 +51,7 @@ pub fn main() -> i32 {
             .unwrap_or_default();
         eprintln!("tap-runbook: internal error at {place}");
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
@@ -76,9 +79,11 @@ fn usage_error(e: &clap::Error) -> i32 {
         return 0;
     }
     let _ = e.print();
-    let job_command = std::env::args()
+    // args_os: `args` panics on an argument that is not valid Unicode, which is exactly the
+    // kind of command line that ends up here.
+    let job_command = std::env::args_os()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
+        .find(|a| !a.to_string_lossy().starts_with('-'))
         .is_some_and(|a| a == "run" || a == "validate");
     if job_command {
         let log = JobLog::stdout(OutputFormat::Auto, false);
@@ -346,8 +351,9 @@ async fn run_job(
             if progress.is_replacing() {
                 // Stopping between delete and create would leave the user without a pass, or
                 // lose the value of one Graph is making.
-                log.warning(format!("{} arrived while the pass was being replaced; finishing that first (at most {} seconds)", signal.name(), REPLACE_GRACE.as_secs()));
-                if let Ok(result) = tokio::time::timeout(REPLACE_GRACE, &mut work).await {
+                let grace = if signal.ends_process_soon() { FORCED_END_GRACE } else { REPLACE_GRACE };
+                log.warning(format!("{} arrived while the pass was being replaced; finishing that first (at most {} seconds)", signal.name(), grace.as_secs()));
+                if let Ok(result) = tokio::time::timeout(grace, &mut work).await {
                     return result;
                 }
             }

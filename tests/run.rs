@@ -478,6 +478,7 @@ async fn gateway_timeout_on_create_is_reconciled_not_repeated_blindly() {
     );
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_with_a_stopped_record() {
     let sim = tenant(|t| {
@@ -492,6 +493,7 @@ async fn sigterm_ends_with_a_stopped_record() {
     assert!(writes(&sim).is_empty());
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_the_replacement_waits_for_the_new_pass() {
     let sim = tenant(|t| {
@@ -515,6 +517,7 @@ async fn sigterm_during_the_replacement_waits_for_the_new_pass() {
 
 /// Runs the job, sends SIGTERM once a stdout line contains `marker`, and returns how it ended
 /// with every line it printed.
+#[cfg(unix)]
 async fn kill_when(
     sim: &Simulator,
     marker: &'static str,
