@@ -28,7 +28,7 @@ for arg in "$@"; do
     *) echo "usage: $0 [--tests]" >&2; exit 64 ;;
   esac
 done
-PACKAGES=(rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc-mingw-w64-x86-64 nasm wine wine64)
+PACKAGES=(python3 rustc-web cargo-web rust-web-src libstd-rust-web-dev gcc-mingw-w64-x86-64 nasm wine wine64)
 
 # Prints how long the previous step took, then the next step's name.
 STEP_NAME='' STEP_START=$SECONDS
