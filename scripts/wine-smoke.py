@@ -8,7 +8,7 @@ scripts/windows-cross.sh, with the Wine stand-in DLL beside it) the way a job ho
 asserts exit codes and records strictly: `--version`; `run --simulate` end to end, whose
 result file (written over an existing one, at a Windows path with non-ASCII letters) equals
 the last NDJSON record; `validate` of good input from a file and from standard input, and of
-bad input (exit 2, InvalidInput); UTF-8 text output; and Ctrl-C before any write and during
+bad input (exit 2, InvalidInput) and of UTF-16 input; UTF-8 text output; and Ctrl-C before any write and during
 a slow create. Every record line must end with LF, never CRLF.
 
 Ctrl-C: Wine turns SIGINT sent to the process into the CTRL_C_EVENT console control event
@@ -196,6 +196,18 @@ def case_text_output_is_utf8(wine, work):
     check(b"\r" not in out, "text output has CR characters", out[:300])
 
 
+def case_utf16_input_is_refused_naming_the_encoding(wine, work):
+    invocation = work / "invocation.json"
+    # What Windows PowerShell 5.1's `>` writes.
+    invocation.write_bytes((ROOT / "fixtures/invocation/flat.json").read_text().encode("utf-16"))
+    code, out, err = wine.run(["validate", "--invocation", windows_path(invocation),
+                               "--format", "ndjson"])
+    check(code == 2, f"exit {code}, expected 2", err)
+    last = records(out)[-1]
+    expect_status(last, "Failed", "InvalidInput")
+    check("UTF-16" in last["error"]["message"], "the message does not name UTF-16", last)
+
+
 def interrupt_when(wine, args, marker):
     """Starts a run, sends Ctrl-C once a line contains `marker`, returns exit code and stdout."""
     proc = wine.popen(args)
@@ -253,6 +265,7 @@ CASES = [
     case_validate_good_from_file_and_stdin,
     case_validate_bad_input_exits_2,
     case_text_output_is_utf8,
+    case_utf16_input_is_refused_naming_the_encoding,
     case_ctrl_c_before_any_write_is_stopped_130,
     case_ctrl_c_during_a_slow_create_is_stopped_130_with_the_pass,
 ]
