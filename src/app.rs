@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use clap::Parser;
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
@@ -39,6 +38,10 @@ const DEADLINE_BACKSTOP: Duration = Duration::from_secs(2);
 /// How long a stop signal waits for a pass replacement already under way.
 const REPLACE_GRACE: Duration = Duration::from_secs(10);
 
+/// The same wait after a Windows console close, logoff or shutdown: the system ends the
+/// process about 5 s after the event, and the record must be out before that.
+const FORCED_END_GRACE: Duration = Duration::from_secs(2);
+
 /// The log of the running job, so a panic can still end it with a result record.
 static ACTIVE_LOG: OnceLock<JobLog> = OnceLock::new();
 
@@ -53,7 +56,7 @@ pub fn main() -> i32 {
             .unwrap_or_default();
         eprintln!("tap-runbook: internal error at {place}");
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
@@ -81,9 +84,11 @@ fn usage_error(e: &clap::Error) -> i32 {
         return 0;
     }
     let _ = e.print();
-    let job_command = std::env::args()
+    // args_os: `args` panics on an argument that is not valid Unicode, which is exactly the
+    // kind of command line that ends up here.
+    let job_command = std::env::args_os()
         .skip(1)
-        .find(|a| !a.starts_with('-'))
+        .find(|a| !a.to_string_lossy().starts_with('-'))
         .is_some_and(|a| a == "run" || a == "validate");
     if job_command {
         let log = JobLog::stdout(OutputFormat::Auto, false);
@@ -444,7 +449,8 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
 }
 
 /// Ends the job for a stop signal. Nothing new starts after it; a replacement under way is
-/// finished first (at most [`REPLACE_GRACE`]), since stopping between delete and create
+/// finished first (at most [`REPLACE_GRACE`], [`FORCED_END_GRACE`] when Windows is about to end
+/// the process), since stopping between delete and create
 /// would leave the user without a pass, or lose the value of one Graph is making. A second
 /// signal ends that wait at once.
 async fn stop(
@@ -456,15 +462,20 @@ async fn stop(
 ) -> JobResult {
     if progress.is_replacing() {
         progress.request_stop(signal);
+        let grace = if signal.ends_process_soon() {
+            FORCED_END_GRACE
+        } else {
+            REPLACE_GRACE
+        };
         log.warning(format!(
             "{} arrived while the pass was being replaced; finishing that first (at most {} seconds), then stopping",
             signal.name(),
-            REPLACE_GRACE.as_secs()
+            grace.as_secs()
         ));
         tokio::select! {
             _ = work => {}
-            () = tokio::time::sleep(REPLACE_GRACE) => log.warning(format!(
-                "The replacement did not finish within {} seconds", REPLACE_GRACE.as_secs()
+            () = tokio::time::sleep(grace) => log.warning(format!(
+                "The replacement did not finish within {} seconds", grace.as_secs()
             )),
             second = signals.next() => log.warning(format!(
                 "A second {} ended the wait for the replacement", second.name()

@@ -3,16 +3,28 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::job::OutputFormat;
+use crate::manifest::Manifest;
 
 /// Creates a Temporary Access Pass for one Microsoft Entra ID user through Microsoft Graph.
 #[derive(Debug, Parser)]
-#[command(name = "tap-runbook", version, about, max_term_width = 100)]
+#[command(name = "tap-runbook", about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's command line. `--version` prints the manifest's version, the one
+    /// the result records carry.
+    pub fn parse_args() -> Result<Self, clap::Error> {
+        let matches = Self::command()
+            .version(Manifest::get().version.as_str())
+            .try_get_matches()?;
+        Self::from_arg_matches(&matches)
+    }
 }
 
 /// The commands.

@@ -189,6 +189,15 @@ mod tests {
     }
 
     #[test]
+    fn the_crate_version_is_the_manifest_version() {
+        assert_eq!(
+            env!("CARGO_PKG_VERSION"),
+            Manifest::get().version,
+            "Cargo.toml's version must equal runbook.json's"
+        );
+    }
+
+    #[test]
     fn language_override_offers_exactly_the_shipped_languages() {
         let allowed = Manifest::get()
             .parameter("LanguageOverride")

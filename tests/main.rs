@@ -11,5 +11,6 @@ mod notify;
 mod run;
 mod security;
 mod simulator;
+#[cfg(unix)]
 mod stops;
 mod validate;

@@ -252,7 +252,7 @@ async fn refuses_to_listen_beyond_loopback() {
 }
 
 #[tokio::test]
-async fn banner_prints_exports_and_shutdown_closes_the_port() {
+async fn banner_prints_the_environment_and_shutdown_closes_the_port() {
     let t = Tenant::start("tenant.json").await;
     let text = banner(&t.sim);
     for name in [
@@ -263,7 +263,13 @@ async fn banner_prints_exports_and_shutdown_closes_the_port() {
         "AZURE_CLIENT_SECRET",
         "TAP_RUNBOOK_GRAPH_URL",
     ] {
-        assert!(text.contains(&format!("export {name}=")), "{text}");
+        // The lines for the shell the simulator runs in.
+        let line = if cfg!(windows) {
+            format!("$env:{name} = '")
+        } else {
+            format!("export {name}=")
+        };
+        assert!(text.contains(&line), "{text}");
     }
     assert!(text.contains(&t.sim.base_url()));
     let url = t.url(&format!("{V1}/users/{ADELE}"));

@@ -286,6 +286,18 @@ fn manifest_and_schema_print_the_shipped_files() {
 }
 
 #[test]
+fn version_is_the_manifest_version() {
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(root().join("runbook.json")).unwrap()).unwrap();
+    let run = Test::new().arg("--version").run();
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout,
+        format!("tap-runbook {}\n", manifest["version"].as_str().unwrap())
+    );
+}
+
+#[test]
 fn run_refuses_bad_input_before_anything_else() {
     let run = Test::new()
         .args(["run", "--format", "ndjson", "--invocation", "-"])
@@ -296,6 +308,8 @@ fn run_refuses_bad_input_before_anything_else() {
     assert_eq!(run.problem_fields(), ["parameters.CallerName"]);
 }
 
+// Windows has no SIGTERM; the Windows stop events are covered by scripts/wine-smoke.py.
+#[cfg(unix)]
 #[test]
 fn simulator_prints_its_environment_and_stops_on_sigterm() {
     use std::io::{BufRead, BufReader};

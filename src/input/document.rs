@@ -26,6 +26,13 @@ pub fn parse(bytes: &[u8]) -> Result<Value, String> {
             MAX_DOCUMENT_BYTES
         ));
     }
+    // Windows PowerShell 5.1 writes UTF-16 with `>` and `Out-File` unless told otherwise.
+    if bytes.starts_with(b"\xff\xfe") || bytes.starts_with(b"\xfe\xff") {
+        return Err(
+            "the document is UTF-16 text; save it as UTF-8 (in Windows PowerShell: Set-Content -Encoding UTF8)"
+                .into(),
+        );
+    }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         format!(
             "the document is not UTF-8 text (invalid byte at offset {})",
@@ -195,5 +202,21 @@ mod tests {
         assert!(parse(b"{\"a\": 0x10}").is_err());
         assert!(parse(b"\xff\xfe").unwrap_err().contains("UTF-8"));
         assert!(parse(b"  ").unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn utf16_is_named_as_such() {
+        let utf16le: Vec<u8> = "\u{feff}{\"a\": 1}"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let error = parse(&utf16le).unwrap_err();
+        assert!(
+            error.contains("UTF-16") && error.contains("UTF-8"),
+            "{error}"
+        );
+        assert!(parse(b"\xfe\xff\0{").unwrap_err().contains("UTF-16"));
+        // A UTF-8 byte-order mark is fine.
+        assert_eq!(parse(b"\xef\xbb\xbf{}").unwrap(), json!({}));
     }
 }

@@ -11,7 +11,7 @@ pub enum JobStatus {
     Completed,
     /// The job could not do its work; `error` says why.
     Failed,
-    /// Stopped by SIGTERM or SIGINT.
+    /// Stopped by a signal (SIGINT, SIGTERM) or a Windows console event.
     Stopped,
 }
 
@@ -170,13 +170,23 @@ fn expose_pass<S: Serializer>(pass: &Option<Secret>, s: S) -> Result<S::Ok, S::E
     }
 }
 
-/// The signal that stopped a job.
+/// The signal or console event that stopped a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopSignal {
-    /// SIGINT (Ctrl-C): exit code 130.
+    /// SIGINT (Ctrl-C in a Unix terminal).
     Interrupt,
-    /// SIGTERM (the job host cancelled the job): exit code 143.
+    /// SIGTERM (the job host cancelled the job).
     Terminate,
+    /// Ctrl-C in a Windows console, or `GenerateConsoleCtrlEvent(CTRL_C_EVENT)`.
+    CtrlC,
+    /// Ctrl-Break in a Windows console, or `GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)`.
+    CtrlBreak,
+    /// The Windows console the job runs in is being closed.
+    ConsoleClose,
+    /// The Windows user is logging off.
+    Logoff,
+    /// Windows is shutting down.
+    Shutdown,
 }
 
 impl StopSignal {
@@ -185,7 +195,19 @@ impl StopSignal {
         match self {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",
+            Self::CtrlC => "Ctrl-C",
+            Self::CtrlBreak => "Ctrl-Break",
+            Self::ConsoleClose => "console close",
+            Self::Logoff => "logoff",
+            Self::Shutdown => "shutdown",
         }
+    }
+
+    /// Whether the system ends the process a few seconds after this event whatever the job
+    /// does (Windows: 5 s by default for close, logoff and shutdown), so the job must write
+    /// its record at once instead of waiting for a step under way.
+    pub fn ends_process_soon(self) -> bool {
+        matches!(self, Self::ConsoleClose | Self::Logoff | Self::Shutdown)
     }
 }
 
@@ -234,14 +256,53 @@ impl JobResult {
     pub fn exit_code(&self) -> i32 {
         match self.status {
             JobStatus::Completed => 0,
+            // 128 + the Unix signal number; Ctrl-C is SIGINT's twin, every other stop
+            // (a job host cancelling, a console closing, logoff, shutdown) SIGTERM's.
             JobStatus::Stopped => match self.stopped_by {
-                Some(StopSignal::Terminate) => 143,
-                _ => 130,
+                Some(StopSignal::Interrupt | StopSignal::CtrlC) | None => 130,
+                Some(
+                    StopSignal::Terminate
+                    | StopSignal::CtrlBreak
+                    | StopSignal::ConsoleClose
+                    | StopSignal::Logoff
+                    | StopSignal::Shutdown,
+                ) => 143,
             },
             JobStatus::Failed => match &self.error {
                 Some(e) if e.code.is_input_error() => 2,
                 _ => 1,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stop_exits_130_for_an_interrupt_and_143_otherwise() {
+        let code = |signal| JobResult::stopped(signal, None).exit_code();
+        assert_eq!(code(StopSignal::Interrupt), 130);
+        assert_eq!(code(StopSignal::CtrlC), 130);
+        for signal in [
+            StopSignal::Terminate,
+            StopSignal::CtrlBreak,
+            StopSignal::ConsoleClose,
+            StopSignal::Logoff,
+            StopSignal::Shutdown,
+        ] {
+            assert_eq!(code(signal), 143, "{}", signal.name());
+        }
+    }
+
+    #[test]
+    fn only_close_logoff_and_shutdown_are_followed_by_a_forced_end() {
+        assert!(StopSignal::ConsoleClose.ends_process_soon());
+        assert!(StopSignal::Logoff.ends_process_soon());
+        assert!(StopSignal::Shutdown.ends_process_soon());
+        assert!(!StopSignal::CtrlC.ends_process_soon());
+        assert!(!StopSignal::CtrlBreak.ends_process_soon());
+        assert!(!StopSignal::Terminate.ends_process_soon());
     }
 }

@@ -170,7 +170,7 @@ impl Drop for Simulator {
 }
 
 /// What `tap-runbook simulator` prints on start: where the tenant is and the shell lines that
-/// point a client at it.
+/// point a client at it, for PowerShell on Windows and a POSIX shell elsewhere.
 pub fn banner(simulator: &Simulator) -> String {
     let base = simulator.base_url();
     let mut text = format!(
@@ -179,7 +179,11 @@ pub fn banner(simulator: &Simulator) -> String {
          # Point tap-runbook at it:\n"
     );
     for (name, value) in simulator.client_env() {
-        text.push_str(&format!("export {name}={}\n", shell_quote(&value)));
+        if cfg!(windows) {
+            text.push_str(&format!("$env:{name} = {}\n", powershell_quote(&value)));
+        } else {
+            text.push_str(&format!("export {name}={}\n", shell_quote(&value)));
+        }
     }
     text
 }
@@ -194,7 +198,22 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
-/// Serves `tenant` on `listen` until Ctrl-C or SIGTERM, after printing [`banner`] to stdout.
+/// A PowerShell single-quoted (verbatim) string. PowerShell also reads the typographic single
+/// quotes U+2018 to U+201B as quote marks, so each of them is doubled like `'`.
+fn powershell_quote(value: &str) -> String {
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('\'');
+    for c in value.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            quoted.push(c);
+        }
+        quoted.push(c);
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// Serves `tenant` on `listen` until a stop signal (Ctrl-C, SIGTERM, a Windows console event), after printing [`banner`] to stdout.
 /// The signals are listened for before the banner appears, so a client that stops the
 /// simulator as soon as it has read the banner still gets a clean shutdown.
 pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(), SimulatorError> {
@@ -208,10 +227,10 @@ pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(),
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quote;
+    use super::{powershell_quote, shell_quote};
 
     #[test]
-    fn quotes_only_when_needed() {
+    fn posix_quotes_only_when_needed() {
         assert_eq!(
             shell_quote("http://127.0.0.1:8080/msi/token"),
             "http://127.0.0.1:8080/msi/token"
@@ -219,5 +238,22 @@ mod tests {
         assert_eq!(shell_quote("a b"), "'a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("$HOME"), "'$HOME'");
+    }
+
+    #[test]
+    fn powershell_strings_are_verbatim_with_quotes_doubled() {
+        assert_eq!(
+            powershell_quote("http://127.0.0.1:8080/msi/token"),
+            "'http://127.0.0.1:8080/msi/token'"
+        );
+        assert_eq!(powershell_quote(""), "''");
+        assert_eq!(powershell_quote("it's"), "'it''s'");
+        // No expansion inside single quotes: `$`, backtick and `"` stay as they are.
+        assert_eq!(powershell_quote("$x`n\"y\""), "'$x`n\"y\"'");
+        assert_eq!(
+            powershell_quote("a\u{2018}b\u{2019}c"),
+            "'a\u{2018}\u{2018}b\u{2019}\u{2019}c'"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! The test harness: run the real binary with a hermetic environment and read its records.
 
+#[cfg(unix)]
 pub mod process;
 pub mod sim;
 
@@ -90,6 +91,12 @@ impl Test {
         cmd.env_clear()
             .args(&self.args)
             .timeout(Duration::from_secs(120));
+        // Windows loads its socket providers from paths under %SystemRoot%: without it a
+        // process cannot open even a loopback connection. It carries no credential.
+        #[cfg(windows)]
+        if let Some(root) = std::env::var_os("SystemRoot") {
+            cmd.env("SystemRoot", root);
+        }
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
