@@ -1,6 +1,6 @@
 //! Stop signals, listened for from the start so a job always ends with its result record.
 //!
-//! On Unix these are SIGINT and SIGTERM. On Windows they are the console control events:
+//! On Unix these are SIGINT, SIGTERM and SIGHUP. On Windows they are the console control events:
 //! Ctrl-C, Ctrl-Break, the console window closing, the user logging off and the system
 //! shutting down. Windows delivers each event on a thread of its own and ends the process
 //! when the handler returns for close, logoff and shutdown, or in any case a few seconds
@@ -21,6 +21,8 @@ pub struct StopSignals {
     terminate: tokio::signal::unix::Signal,
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
     #[cfg(windows)]
     ctrl_c: tokio::signal::windows::CtrlC,
     #[cfg(windows)]
@@ -45,6 +47,7 @@ impl StopSignals {
             Ok(Self {
                 terminate: signal(SignalKind::terminate())?,
                 interrupt: signal(SignalKind::interrupt())?,
+                hangup: signal(SignalKind::hangup())?,
             })
         }
         #[cfg(windows)]
@@ -67,6 +70,7 @@ impl StopSignals {
             tokio::select! {
                 _ = self.interrupt.recv() => StopSignal::Interrupt,
                 _ = self.terminate.recv() => StopSignal::Terminate,
+                _ = self.hangup.recv() => StopSignal::Hangup,
             }
         }
         #[cfg(windows)]

@@ -65,7 +65,11 @@ async fn a_stop_before_the_replacement_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stop_during_the_replacement_finishes_it_then_stops() {
-    for (signal, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+    for (signal, code) in [
+        (libc::SIGTERM, 143),
+        (libc::SIGINT, 130),
+        (libc::SIGHUP, 143),
+    ] {
         let sim = tenant(|t| {
             t["faults"] = json!([{ "method": "POST", "path": CREATE, "delayMs": 1500 }]);
         })

@@ -177,6 +177,9 @@ pub enum StopSignal {
     Interrupt,
     /// SIGTERM (the job host cancelled the job).
     Terminate,
+    /// SIGHUP (the terminal or session that started the job went away), as a console close
+    /// is on Windows.
+    Hangup,
     /// Ctrl-C in a Windows console, or `GenerateConsoleCtrlEvent(CTRL_C_EVENT)`.
     CtrlC,
     /// Ctrl-Break in a Windows console, or `GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT)`.
@@ -195,6 +198,7 @@ impl StopSignal {
         match self {
             Self::Interrupt => "SIGINT",
             Self::Terminate => "SIGTERM",
+            Self::Hangup => "SIGHUP",
             Self::CtrlC => "Ctrl-C",
             Self::CtrlBreak => "Ctrl-Break",
             Self::ConsoleClose => "console close",
@@ -262,6 +266,7 @@ impl JobResult {
                 Some(StopSignal::Interrupt | StopSignal::CtrlC) | None => 130,
                 Some(
                     StopSignal::Terminate
+                    | StopSignal::Hangup
                     | StopSignal::CtrlBreak
                     | StopSignal::ConsoleClose
                     | StopSignal::Logoff
@@ -287,6 +292,7 @@ mod tests {
         assert_eq!(code(StopSignal::CtrlC), 130);
         for signal in [
             StopSignal::Terminate,
+            StopSignal::Hangup,
             StopSignal::CtrlBreak,
             StopSignal::ConsoleClose,
             StopSignal::Logoff,
