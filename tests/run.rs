@@ -5,10 +5,7 @@ use serde_json::{Value, json};
 use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{invocation, run, tenant};
-use crate::common::{
-    Run, Test, assert_absent, assert_no_leak, assert_pass_only_where_allowed, fixture,
-    is_secret_variable,
-};
+use crate::common::{Test, assert_absent, assert_pass_only_where_allowed, fixture};
 
 const ADELE: &str = "adele.vance@contoso.com";
 
@@ -524,6 +521,8 @@ async fn kill_when(
 ) -> (std::process::ExitStatus, Vec<String>) {
     use std::io::{BufRead, BufReader, Write};
     use std::process::{Command, Stdio};
+
+    use crate::common::{Run, assert_no_leak, is_secret_variable};
 
     let env = sim.client_env();
     tokio::task::spawn_blocking(move || {
