@@ -85,7 +85,7 @@ if $BUILD_TESTS; then
     | python3 -c 'import json,sys
 for l in sys.stdin:
     m=json.loads(l)
-    if m.get("reason")=="compiler-artifact" and m["target"]["kind"]==["test"] and m.get("executable"):
+    if m.get("reason")=="compiler-artifact" and m["profile"]["test"] and m.get("executable"):
         print(m["executable"])' >"$OUT/test-binaries.txt"
   cat "$OUT/test-binaries.txt"
   dirs+=("$OUT/deps")
