@@ -408,14 +408,21 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
     let progress = Progress::default();
     let locks = UserLocks::from_environment();
     let work = async {
-        let endpoint = match Endpoint::open(args, graph_url, log, deadline).await {
+        // The image client costs a few milliseconds of start-up: built only for a job that
+        // will download branding images.
+        let branding = &request.branding;
+        let fetches_images = args.simulate.is_none()
+            && !args.what_if
+            && request.notify_user
+            && (branding.header_image_url.is_some() || branding.footer_image_url.is_some());
+        let endpoint = match Endpoint::open(args, graph_url, fetches_images, log, deadline).await {
             Ok(e) => e,
             Err(e) => return JobResult::failed(e),
         };
         let job = Job {
             request: &request,
             graph: &endpoint.graph,
-            images: &endpoint.images,
+            images: endpoint.images.as_ref(),
             log,
             what_if: args.what_if,
             outbox: args.outbox.as_deref(),
@@ -495,7 +502,7 @@ async fn stop(
 /// tenant served in-process.
 struct Endpoint {
     graph: GraphClient,
-    images: ImageFetcher,
+    images: Option<ImageFetcher>,
     simulator: Option<Simulator>,
 }
 
@@ -503,6 +510,7 @@ impl Endpoint {
     async fn open(
         args: &RunArgs,
         graph_url: Option<reqwest::Url>,
+        fetches_images: bool,
         log: &JobLog,
         deadline: tokio::time::Instant,
     ) -> Result<Self, JobError> {
@@ -549,7 +557,10 @@ impl Endpoint {
         let settings = HttpSettings::from_environment(&env);
         let setup_error = |e: HttpSetupError| JobError::new(ErrorCode::InvalidInput, e.to_string());
         let http = build_http_client(&settings).map_err(setup_error)?;
-        let images = ImageFetcher::new(&settings).map_err(setup_error)?;
+        let images = fetches_images
+            .then(|| ImageFetcher::new(&settings))
+            .transpose()
+            .map_err(setup_error)?;
         if let Some(variable) = TRUST_STORE_VARIABLES.iter().find(|v| env.has(v)) {
             log.verbose(format!("{variable} is set: on Linux its certificates replace the system's trusted roots ({CA_FILE_VARIABLE} adds roots instead)"));
         }

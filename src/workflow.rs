@@ -29,8 +29,8 @@ use replace::Confirmation;
 pub struct Job<'a> {
     pub request: &'a TapRequest,
     pub graph: &'a GraphClient,
-    /// For branding image downloads (public addresses only).
-    pub images: &'a notify::ImageFetcher,
+    /// For branding image downloads (public addresses only); only when the job downloads any.
+    pub images: Option<&'a notify::ImageFetcher>,
     pub log: &'a JobLog,
     /// Read and check only; change nothing, send nothing.
     pub what_if: bool,
@@ -460,9 +460,12 @@ async fn notify_user(
     let images = if job.what_if {
         log.verbose("What if: branding images are not downloaded");
         notify::InlineImages::default()
-    } else if job.download_branding {
+    } else if !job.download_branding {
+        log.verbose("Branding images are not downloaded when running against a simulated tenant");
+        notify::InlineImages::default()
+    } else if let Some(fetcher) = job.images {
         let deadline = job.graph.config().deadline;
-        let fetch = notify::fetch_branding(job.images, &notice.branding, notify::IMAGE_TIMEOUT);
+        let fetch = notify::fetch_branding(fetcher, &notice.branding, notify::IMAGE_TIMEOUT);
         match tokio::time::timeout_at(deadline, fetch).await {
             Ok((images, failures)) => {
                 for failure in failures {
@@ -477,7 +480,7 @@ async fn notify_user(
             }
         }
     } else {
-        log.verbose("Branding images are not downloaded when running against a simulated tenant");
+        // No branding image is configured.
         notify::InlineImages::default()
     };
     let email = match notify::render(&notice, &choice, &images) {
