@@ -13,10 +13,6 @@ use crate::common::{Test, fixture};
 
 const PASSES: &str = "/v1.0/users/*/authentication/temporaryAccessPassMethods";
 
-fn adele_passes(sim: &Simulator) -> Vec<Value> {
-    passes_of(sim, ADELE)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_after_the_create_took_effect_is_reconciled() {
     for status in [500, 502] {
@@ -28,7 +24,7 @@ async fn a_server_error_after_the_create_took_effect_is_reconciled() {
         let run = run(&sim, invocation(ADELE, json!({})), &[]).await;
         assert_eq!(run.code, 0, "{status}: {}", run.stdout);
         let result = run.result();
-        let held = adele_passes(&sim);
+        let held = passes_of(&sim, ADELE);
         assert_eq!(held.len(), 1, "{status}: the orphan was removed: {held:?}");
         assert_eq!(
             held[0]["temporaryAccessPass"], result["result"]["temporaryAccessPass"],
@@ -110,7 +106,7 @@ async fn a_pass_already_gone_is_no_failure() {
     let result = run.result();
     assert_eq!(result["status"], "Completed");
     assert_eq!(result["result"]["removedPassCount"], 0, "{result}");
-    let held = adele_passes(&sim);
+    let held = passes_of(&sim, ADELE);
     assert_eq!(held.len(), 1);
     assert_eq!(
         held[0]["temporaryAccessPass"],
@@ -145,7 +141,7 @@ async fn another_user_in_the_answer_stops_before_any_write() {
         );
     }
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
-    assert_eq!(adele_passes(&sim)[0]["id"], ADELE_PASS_ID);
+    assert_eq!(passes_of(&sim, ADELE)[0]["id"], ADELE_PASS_ID);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -313,7 +309,7 @@ async fn a_job_whose_output_is_gone_keeps_the_old_pass() {
     let code = job_with_closed_output(&sim, Vec::new()).await;
     assert_eq!(code, 1);
     assert!(writes(&sim).is_empty(), "{:?}", writes(&sim));
-    assert_eq!(adele_passes(&sim)[0]["id"], ADELE_PASS_ID);
+    assert_eq!(passes_of(&sim, ADELE)[0]["id"], ADELE_PASS_ID);
 
     // With a result file the pass still reaches the job host.
     let sim = tenant(|_| {}).await;
@@ -327,7 +323,7 @@ async fn a_job_whose_output_is_gone_keeps_the_old_pass() {
     assert_eq!(code, 0);
     let result: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert_eq!(
-        adele_passes(&sim)[0]["temporaryAccessPass"],
+        passes_of(&sim, ADELE)[0]["temporaryAccessPass"],
         result["result"]["temporaryAccessPass"]
     );
 }

@@ -5,7 +5,7 @@
 mod arc;
 mod credentials;
 mod errors;
-mod fixture;
+pub mod fixture;
 mod paths;
 mod retries;
 pub mod server;

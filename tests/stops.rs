@@ -27,10 +27,6 @@ async fn stopped_job(sim: &Simulator, steps: Vec<Step>) -> Run {
     .unwrap()
 }
 
-fn adele_passes(sim: &Simulator) -> Vec<Value> {
-    passes_of(sim, ADELE)
-}
-
 fn requests(sim: &Simulator) -> Vec<String> {
     sim.requests()
         .iter()
@@ -60,7 +56,7 @@ async fn a_stop_before_the_replacement_changes_nothing() {
             .iter()
             .all(|r| !r.starts_with("DELETE") && !r.starts_with("POST"))
     );
-    assert_eq!(adele_passes(&sim).len(), 1, "the old pass is kept");
+    assert_eq!(passes_of(&sim, ADELE).len(), 1, "the old pass is kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,7 +88,7 @@ async fn a_stop_during_the_replacement_finishes_it_then_stops() {
             run.stream("Output").iter().any(|l| l.contains(pass)),
             "the pass went to Output as soon as it existed"
         );
-        let held = adele_passes(&sim);
+        let held = passes_of(&sim, ADELE);
         assert_eq!(held.len(), 1);
         assert_eq!(
             held[0]["temporaryAccessPass"], pass,

@@ -220,65 +220,52 @@ fn user_assigned_and_remote_arc_endpoints_are_configuration_errors() {
         assert!(error.to_string().contains(mention), "{error}");
     }
     // The header decides: an Automation job on an Arc-enabled worker uses Automation's identity.
-    let both: Environment = [
-        ("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token"),
-        ("IDENTITY_HEADER", "h"),
-        ("IMDS_ENDPOINT", "http://127.0.0.1:40342"),
-    ]
-    .into_iter()
-    .collect();
-    let credential = Credential::from_environment(&both, Cloud::Global, &http()).unwrap();
     assert!(matches!(
-        credential.kind(),
+        kind_for(&[
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi/token"),
+            ("IDENTITY_HEADER", "h"),
+            ("IMDS_ENDPOINT", AGENT),
+        ]),
         CredentialKind::AutomationManagedIdentity { .. }
     ));
     // The agent's pair is machine-wide: an app registration the job names is meant instead.
-    let app: Environment = [
+    let app = [
         ("AZURE_CLIENT_SECRET", "client-secret"),
         ("AZURE_CLIENT_ID", "app-1"),
         ("AZURE_TENANT_ID", "tenant-1"),
-        (
-            "IDENTITY_ENDPOINT",
-            "http://127.0.0.1:40342/metadata/identity/oauth2/token",
-        ),
-        ("IMDS_ENDPOINT", "http://127.0.0.1:40342"),
-    ]
-    .into_iter()
-    .collect();
-    let credential = Credential::from_environment(&app, Cloud::Global, &http()).unwrap();
+    ];
+    for agent_variables in [
+        &[("IDENTITY_ENDPOINT", AGENT_TOKEN), ("IMDS_ENDPOINT", AGENT)][..],
+        &[("IMDS_ENDPOINT", AGENT)],
+    ] {
+        let env: Vec<_> = app.iter().chain(agent_variables).copied().collect();
+        assert!(matches!(
+            kind_for(&env),
+            CredentialKind::ClientSecret { .. }
+        ));
+    }
     assert!(matches!(
-        credential.kind(),
-        CredentialKind::ClientSecret { .. }
-    ));
-    let lone_imds: Environment = [
-        ("AZURE_CLIENT_SECRET", "client-secret"),
-        ("AZURE_CLIENT_ID", "app-1"),
-        ("AZURE_TENANT_ID", "tenant-1"),
-        ("IMDS_ENDPOINT", "http://127.0.0.1:40342"),
-    ]
-    .into_iter()
-    .collect();
-    let credential = Credential::from_environment(&lone_imds, Cloud::Global, &http()).unwrap();
-    assert!(matches!(
-        credential.kind(),
-        CredentialKind::ClientSecret { .. }
-    ));
-    let legacy_first: Environment = [
-        ("MSI_ENDPOINT", "http://127.0.0.1:2/msi"),
-        ("MSI_SECRET", "s"),
-        (
-            "IDENTITY_ENDPOINT",
-            "http://127.0.0.1:40342/metadata/identity/oauth2/token",
-        ),
-        ("IMDS_ENDPOINT", "http://127.0.0.1:40342"),
-    ]
-    .into_iter()
-    .collect();
-    let credential = Credential::from_environment(&legacy_first, Cloud::Global, &http()).unwrap();
-    assert!(matches!(
-        credential.kind(),
+        kind_for(&[
+            ("MSI_ENDPOINT", "http://127.0.0.1:2/msi"),
+            ("MSI_SECRET", "s"),
+            ("IDENTITY_ENDPOINT", AGENT_TOKEN),
+            ("IMDS_ENDPOINT", AGENT),
+        ]),
         CredentialKind::HybridWorkerManagedIdentity { .. }
     ));
+}
+
+/// The Arc agent's endpoints, as it sets them for every process on the machine.
+const AGENT: &str = "http://127.0.0.1:40342";
+const AGENT_TOKEN: &str = "http://127.0.0.1:40342/metadata/identity/oauth2/token";
+
+/// The credential the job would choose with only `vars` set.
+fn kind_for(vars: &[(&str, &str)]) -> CredentialKind {
+    let env: Environment = vars.iter().copied().collect();
+    Credential::from_environment(&env, Cloud::Global, &http())
+        .unwrap()
+        .kind()
+        .clone()
 }
 
 /// A private `/var/opt` for the binary: `azcmagent/tokens` inside it unless `agent` is false.

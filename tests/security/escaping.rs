@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::common::{Run, Test};
+use crate::graph_client::fixture::token_reply;
 use crate::graph_client::server::{MockServer, Reply};
 
 const USER_ID: &str = "0c9d6a7e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
@@ -18,15 +19,7 @@ fn passes_path() -> String {
 /// A Graph whose user, pass and error texts carry line breaks and terminal escapes.
 async fn hostile_graph(create: Reply) -> MockServer {
     let server = MockServer::start().await;
-    let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
-    server.route(
-        "GET",
-        "/msi/token",
-        vec![Reply::json(
-            200,
-            json!({"access_token": "t0k3n", "expires_on": expires}),
-        )],
-    );
+    server.route("GET", "/msi/token", vec![token_reply("t0k3n")]);
     server.route(
         "GET",
         "/v1.0/users/",

@@ -5,21 +5,14 @@
 use serde_json::json;
 
 use crate::common::Test;
+use crate::graph_client::fixture::token_reply;
 use crate::graph_client::server::{MockServer, Reply};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_from_graph_and_the_token_endpoint_are_not_followed() {
     let elsewhere = MockServer::start().await;
     let graph = MockServer::start().await;
-    let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
-    graph.route(
-        "GET",
-        "/msi/token",
-        vec![Reply::json(
-            200,
-            json!({"access_token": "t0k3n", "expires_on": expires}),
-        )],
-    );
+    graph.route("GET", "/msi/token", vec![token_reply("t0k3n")]);
     graph.route(
         "GET",
         "/v1.0/",
@@ -58,14 +51,10 @@ async fn redirects_from_graph_and_the_token_endpoint_are_not_followed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_that_is_no_bearer_token_is_refused() {
     let server = MockServer::start().await;
-    let expires = (time::OffsetDateTime::now_utc().unix_timestamp() + 3600).to_string();
     server.route(
         "GET",
         "/msi/token",
-        vec![Reply::json(
-            200,
-            json!({"access_token": "t0k3n\r\nX-Injected: 1", "expires_on": expires}),
-        )],
+        vec![token_reply("t0k3n\r\nX-Injected: 1")],
     );
     let identity = format!("{}/msi/token", server.url());
     let graph_url = server.url();
