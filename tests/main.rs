@@ -12,4 +12,5 @@ mod run;
 mod security;
 mod simulator;
 mod stops;
+mod ux;
 mod validate;
