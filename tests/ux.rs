@@ -141,3 +141,59 @@ fn the_validate_table_fits_100_columns() {
         "ServiceDeskDisplayName \"Contoso Worldwide Information Tech… invocation"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn the_standalone_simulator_logs_each_request_on_stderr() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
+        .env_clear()
+        .args([
+            "simulator",
+            "--tenant",
+            fixture("tenant.json").to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut base = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        if let Some(url) = line.unwrap().strip_prefix("export TAP_RUNBOOK_GRAPH_URL=") {
+            base = url.to_owned();
+            break;
+        }
+    }
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /v1.0/users/someone HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("GET /v1.0/users/someone 401 "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.ends_with("ms"), "{line}");
+}
