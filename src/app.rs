@@ -25,6 +25,7 @@ use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::notify::ImageFetcher;
 use crate::signals::StopSignals;
 use crate::simulate::{Simulator, TenantFile};
+use crate::text::{column, tail};
 use crate::user_lock::UserLocks;
 use crate::workflow::{self, Job, Progress};
 
@@ -91,11 +92,17 @@ fn usage_error(e: &clap::Error) -> i32 {
         .find(|a| !a.to_string_lossy().starts_with('-'))
         .is_some_and(|a| a == "run" || a == "validate");
     if job_command {
-        let log = JobLog::stdout(OutputFormat::Auto, false);
+        // The format asked for holds even though the rest of the command line was refused.
+        let format = flag_value(std::env::args_os().skip(1), "--format")
+            .and_then(|f| <OutputFormat as clap::ValueEnum>::from_str(f.to_str()?, true).ok())
+            .unwrap_or(OutputFormat::Auto);
+        let log = JobLog::stdout(format, false);
         let m = Manifest::get();
         log.set_runbook(&m.name, &m.version);
         // A job host that reads the result file instead of stdout still gets its record.
-        log.set_result_file(result_file_arg(std::env::args_os().skip(1)));
+        log.set_result_file(
+            flag_value(std::env::args_os().skip(1), "--result-file").map(PathBuf::from),
+        );
         let message = e
             .kind()
             .as_str()
@@ -115,23 +122,26 @@ fn usage_error(e: &clap::Error) -> i32 {
     2
 }
 
-/// The `--result-file` of a command line clap refused, if one can be made out.
-fn result_file_arg(args: impl Iterator<Item = std::ffi::OsString>) -> Option<PathBuf> {
+/// The value of `flag` (`--flag VALUE` or `--flag=VALUE`) on a command line clap refused, if
+/// one can be made out.
+fn flag_value(
+    args: impl Iterator<Item = std::ffi::OsString>,
+    flag: &str,
+) -> Option<std::ffi::OsString> {
     let mut args = args.peekable();
     let mut found = None;
+    let prefix = format!("{flag}=");
     while let Some(arg) = args.next() {
         if arg == "--" {
             break;
         }
-        if arg == "--result-file" {
+        if arg == flag {
             found = args.next_if(|v| !v.to_string_lossy().starts_with('-'));
-        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix("--result-file=")) {
+        } else if let Some(value) = arg.to_str().and_then(|a| a.strip_prefix(prefix.as_str())) {
             found = Some(value.into());
         }
     }
-    found
-        .map(PathBuf::from)
-        .filter(|p| !p.as_os_str().is_empty())
+    found.filter(|v| !v.is_empty())
 }
 
 fn dispatch(cli: Cli) -> i32 {
@@ -319,13 +329,15 @@ fn validate(args: &InputArgs) -> i32 {
             Ok(r) => r,
             Err(result) => return *result,
         };
+        // Three columns within 100 characters; the result record holds every value whole.
         for p in &request.parameters.0 {
-            log.output(format!(
-                "{:<24} {:<40} {}",
-                p.name,
-                p.value.to_string(),
-                p.source
-            ));
+            let line = format!(
+                "{} {} {}",
+                column(&p.name, 22),
+                column(&p.value.to_string(), 36),
+                tail(&p.source.to_string(), 40)
+            );
+            log.output(line.trim_end());
         }
         JobResult::completed(serde_json::json!({
             "valid": true,
@@ -540,7 +552,13 @@ impl Endpoint {
                             format!("cannot start the simulated tenant: {e}"),
                         )
                     })?;
-                log.output(format!("Running against a SIMULATED tenant at {} (not Microsoft Graph; no real tenant is changed)", sim.base_url()));
+                log.set_simulated();
+                let prefix = if args.what_if {
+                    "What if: running"
+                } else {
+                    "Running"
+                };
+                log.output(format!("{prefix} against a SIMULATED tenant at {} (not Microsoft Graph; no real tenant is changed)", sim.base_url()));
                 // Only the simulator's managed-identity endpoint: real credentials on this
                 // machine must never be sent to it, nor its tokens to the real service.
                 let env: Environment = sim.managed_identity_env().into_iter().collect();

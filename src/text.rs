@@ -91,12 +91,43 @@ pub fn cut(text: &str, max: usize) -> String {
     format!("{}… [cut: {} bytes in all]", &text[..end], text.len())
 }
 
+/// `text` padded or shortened to exactly `width` characters, a shortened one ending in `…`,
+/// so a column of a table keeps its place whatever the value's length.
+pub fn column(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return format!("{text}{}", " ".repeat(width - count));
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// `text` shortened to at most `width` characters by dropping its start, a shortened one
+/// beginning with `…`: for a last column whose end says the most (a setting's name).
+pub fn tail(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().skip(count + 1 - width).collect();
+    format!("…{kept}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::{Value, json};
 
     const HOSTILE: &str = "a\r\nStatus: Completed\u{1b}]0;x\u{7}\u{1b}[2J\u{85}b\u{2028}c\u{2029}d\u{202e}e\u{2066}f\u{9b}g";
+
+    #[test]
+    fn columns_keep_their_width() {
+        assert_eq!(column("ab", 4), "ab  ");
+        assert_eq!(column("abcd", 4), "abcd");
+        assert_eq!(column("abcdé✓", 4), "abc…");
+        assert_eq!(tail("abcdé✓", 4), "…dé✓");
+        assert_eq!(tail("ab", 4), "ab");
+    }
 
     #[test]
     fn text_escapes_leave_one_line_without_controls() {

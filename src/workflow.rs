@@ -75,10 +75,14 @@ struct Plan {
 
 async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
     let req = job.request;
-    job.log.output(format!(
-        "Creating a Temporary Access Pass for {}",
-        req.user.as_str()
-    ));
+    job.log.output(if job.what_if {
+        format!(
+            "What if: checking what creating a Temporary Access Pass for {} would do; nothing is changed",
+            req.user.as_str()
+        )
+    } else {
+        format!("Creating a Temporary Access Pass for {}", req.user.as_str())
+    });
     let listed_at = SystemTime::now();
     let mut plan = preflight(job).await?;
     job.progress.set_user(&plan.user);
@@ -493,8 +497,13 @@ async fn notify_user(
     email.warnings.iter().for_each(|w| log.warning(w.clone()));
     let body = notify::sendmail_body(&recipient, &email, &images.into_vec());
     if let Some(dir) = job.outbox {
-        match notify::write_outbox(dir, 1, &email.html, &body) {
-            Ok(()) => log.verbose(format!("Notification written to {}", dir.display())),
+        match notify::write_outbox(dir, &email.html, &body) {
+            Ok(entry) => log.output(format!(
+                "{}otification written to {} (as sent: {})",
+                if job.what_if { "What if: the n" } else { "N" },
+                entry.html.display(),
+                entry.json.display()
+            )),
             Err(e) => log.warning(format!(
                 "The notification could not be written to the outbox {}: {e}",
                 dir.display()

@@ -13,4 +13,5 @@ mod security;
 mod simulator;
 #[cfg(unix)]
 mod stops;
+mod ux;
 mod validate;

@@ -126,6 +126,9 @@ pub fn merge(
     let mut report = MergeReport::default();
     let given = given_values(invocation, m, &mut report);
     let mut resolved = Vec::new();
+    // Hidden fields that a wrapper fills in (UserName, CallerName) come with every call: one
+    // note names them all rather than one line each on every run.
+    let mut hidden_given = Vec::new();
     for spec in &m.parameters {
         let problems_before = report.problems.len();
         let tenant_mods = tenant.modifiers(&spec.name);
@@ -171,10 +174,7 @@ pub fn merge(
             let field = format!("parameters.{}", display_key(written));
             if let Some(v) = accept(spec, raw, &field, now, &mut report) {
                 if hidden {
-                    report.notes.push(format!(
-                        "{} is hidden in the form but was given by the caller",
-                        spec.name
-                    ));
+                    hidden_given.push(spec.name.as_str());
                 }
                 if read_only
                     && let Some((fixed, _)) = &current
@@ -260,6 +260,12 @@ pub fn merge(
                 read_only,
             });
         }
+    }
+    if !hidden_given.is_empty() {
+        report.notes.push(format!(
+            "Given by the caller though hidden in the form (a wrapper runbook fills these in): {}",
+            hidden_given.join(", ")
+        ));
     }
     let resolved = ResolvedParameters(resolved);
     if resolved.flag("NotifyUser") && resolved.text("EmailFrom").is_none() {
@@ -370,6 +376,25 @@ mod tests {
         assert!(problems.is_empty());
         let tenant = customization::from_value(cust).unwrap();
         merge(&invocation, &tenant, OffsetDateTime::now_utc())
+    }
+
+    #[test]
+    fn hidden_fields_every_caller_gives_are_noted_once() {
+        let (_, report) = merged(
+            json!({ "UserName": "a@contoso.com", "CallerName": "op" }),
+            json!({}),
+        );
+        let hidden: Vec<&String> = report
+            .notes
+            .iter()
+            .filter(|n| n.contains("hidden in the form"))
+            .collect();
+        assert_eq!(
+            hidden,
+            [
+                "Given by the caller though hidden in the form (a wrapper runbook fills these in): UserName, CallerName"
+            ]
+        );
     }
 
     #[test]

@@ -39,6 +39,8 @@ struct Identity {
     job_id: Option<String>,
     runbook: String,
     version: String,
+    /// The job ran against a simulated tenant (`--simulate`), so nothing real was changed.
+    simulated: bool,
 }
 
 struct Inner {
@@ -47,6 +49,9 @@ struct Inner {
     verbose: bool,
     identity: Mutex<Identity>,
     warnings: Mutex<Vec<String>>,
+    /// Messages already written on the Error stream, so the end of a failed job tells each
+    /// reason exactly once.
+    errors: Mutex<Vec<String>>,
     finished: AtomicBool,
     /// A write to the sink failed: whoever reads the job's output is gone.
     output_lost: AtomicBool,
@@ -97,6 +102,7 @@ impl JobLog {
                 verbose,
                 identity: Mutex::new(Identity::default()),
                 warnings: Mutex::new(Vec::new()),
+                errors: Mutex::new(Vec::new()),
                 finished: AtomicBool::new(false),
                 output_lost: AtomicBool::new(false),
                 result_file: Mutex::new(None),
@@ -129,6 +135,12 @@ impl JobLog {
     /// (see [`write_private_file`]): it holds the pass.
     pub fn set_result_file(&self, path: Option<PathBuf>) {
         *lock(&self.inner.result_file) = path;
+    }
+
+    /// Marks the job as run against a simulated tenant: the record says so, so an engine can
+    /// tell a rehearsal from a live run.
+    pub fn set_simulated(&self) {
+        lock(&self.inner.identity).simulated = true;
     }
 
     /// Sets the job id echoed in every record from now on.
@@ -176,6 +188,22 @@ impl JobLog {
         if self.inner.finished.swap(true, Ordering::SeqCst) {
             return false;
         }
+        // Every reason for a failure goes out on the Error stream before the record, whichever
+        // step found it, unless that step already told it.
+        if let Some(e) = &result.error {
+            let reasons: Vec<String> = if e.problems.is_empty() {
+                vec![e.message.clone()]
+            } else {
+                e.problems.iter().map(ToString::to_string).collect()
+            };
+            for reason in reasons {
+                if !lock(&self.inner.errors).contains(&reason)
+                    && let Some(line) = self.event_line(Stream::Error, &reason)
+                {
+                    self.write_line(&mut **sink, &line);
+                }
+            }
+        }
         let id = lock(&self.inner.identity).clone();
         let warnings = self.warnings();
         let mut record = Map::new();
@@ -185,6 +213,7 @@ impl JobLog {
         record.insert("runbook".into(), json!(id.runbook));
         record.insert("version".into(), json!(id.version));
         record.insert("status".into(), json!(result.status));
+        record.insert("simulated".into(), json!(id.simulated));
         record.insert(
             "result".into(),
             result.result.clone().unwrap_or(Value::Null),
@@ -229,14 +258,24 @@ impl JobLog {
         if self.is_finished() {
             return;
         }
-        let line = match self.inner.format {
+        if stream == Stream::Error {
+            lock(&self.inner.errors).push(message.clone());
+        }
+        if let Some(line) = self.event_line(stream, &message) {
+            self.write_line(&mut **sink, &line);
+        }
+    }
+
+    /// The line for one event in this log's format; `None` when it is not shown.
+    fn event_line(&self, stream: Stream, message: &str) -> Option<String> {
+        Some(match self.inner.format {
             // Messages carry values from the inputs and from Graph: each line is one event.
             OutputFormat::Text => {
-                let message = escape_unsafe(&message);
+                let message = escape_unsafe(message);
                 match stream {
                     Stream::Output => message.into_owned(),
                     Stream::Verbose if self.inner.verbose => format!("VERBOSE: {message}"),
-                    Stream::Verbose => return,
+                    Stream::Verbose => return None,
                     Stream::Warning => format!("WARNING: {message}"),
                     Stream::Error => format!("ERROR: {message}"),
                 }
@@ -251,44 +290,31 @@ impl JobLog {
                     "message": message,
                 }))
             }
-        };
-        self.write_line(&mut **sink, &line);
+        })
     }
 }
 
+/// The last text line: the status, and for a failure its code. Each reason was already
+/// written as an `ERROR:` line, so none is repeated here.
 fn text_result(result: &JobResult, warnings: &[String]) -> String {
-    let mut out = String::new();
-    match result.status {
-        JobStatus::Completed => out.push_str("Status: Completed"),
-        JobStatus::Failed => out.push_str("Status: Failed"),
-        JobStatus::Stopped => out.push_str("Status: Stopped"),
+    let mut out = match result.status {
+        JobStatus::Completed => "Status: Completed".to_owned(),
+        JobStatus::Failed => "Status: Failed".to_owned(),
+        JobStatus::Stopped => "Status: Stopped".to_owned(),
+    };
+    if let Some(e) = &result.error {
+        out.push_str(&format!(" ({:?})", e.code));
     }
     if !warnings.is_empty() {
         out.push_str(&format!(" with {} warning(s)", warnings.len()));
     }
-    if let Some(e) = &result.error {
-        // Each problem was already written as an Error line.
-        if e.problems.is_empty() {
-            out.push_str(&format!(
-                "\nError {:?}: {}",
-                e.code,
-                escape_unsafe(&e.message)
-            ));
-        } else {
-            out.push_str(&format!(
-                "\nError {:?}: {} problem(s) listed above",
-                e.code,
-                e.problems.len()
-            ));
-        }
-        if let Some(g) = &e.graph {
-            out.push_str(&format!(
-                "\n  Graph status {} code {} request-id {}",
-                g.status,
-                escape_unsafe(g.code.as_deref().unwrap_or("-")),
-                escape_unsafe(g.request_id.as_deref().unwrap_or("-"))
-            ));
-        }
+    if let Some(g) = result.error.as_ref().and_then(|e| e.graph.as_ref()) {
+        out.push_str(&format!(
+            "\n  Graph status {} code {} request-id {}",
+            g.status,
+            escape_unsafe(g.code.as_deref().unwrap_or("-")),
+            escape_unsafe(g.request_id.as_deref().unwrap_or("-"))
+        ));
     }
     out
 }
@@ -318,13 +344,18 @@ mod tests {
         log.output("after the end");
         assert!(!log.finish(&JobResult::completed(json!({}))));
         let lines = lines(&sink);
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 4);
         assert_eq!(lines[0]["stream"], "Output");
         assert_eq!(lines[0]["jobId"], "job-1");
-        assert_eq!(lines[2]["type"], "result");
-        assert_eq!(lines[2]["status"], "Failed");
-        assert_eq!(lines[2]["error"]["code"], "Timeout");
-        assert_eq!(lines[2]["warnings"], json!(["careful"]));
+        assert_eq!(
+            lines[2]["stream"], "Error",
+            "the reason goes out on the Error stream"
+        );
+        assert_eq!(lines[2]["message"], "late");
+        assert_eq!(lines[3]["type"], "result");
+        assert_eq!(lines[3]["status"], "Failed");
+        assert_eq!(lines[3]["error"]["code"], "Timeout");
+        assert_eq!(lines[3]["warnings"], json!(["careful"]));
     }
 
     #[test]
@@ -341,7 +372,7 @@ mod tests {
             )));
             let text = sink.contents();
             let lines: Vec<&str> = text.split_terminator('\n').collect();
-            let expected = if format == OutputFormat::Text { 3 } else { 2 };
+            let expected = 3;
             assert_eq!(lines.len(), expected, "{format:?}: {text}");
             assert!(
                 !text
@@ -351,6 +382,54 @@ mod tests {
             );
             assert!(!text.contains("\nStatus: Completed"), "{text}");
         }
+    }
+
+    fn text_of(run: impl FnOnce(&JobLog)) -> String {
+        let sink = MemorySink::default();
+        let log = JobLog::new(Box::new(sink.clone()), OutputFormat::Text, false);
+        run(&log);
+        sink.contents()
+    }
+
+    #[test]
+    fn text_tells_each_failure_once_with_its_code() {
+        let told = text_of(|log| {
+            log.error("the deadline passed");
+            log.finish(&JobResult::failed(JobError::new(
+                ErrorCode::Timeout,
+                "the deadline passed",
+            )));
+        });
+        assert_eq!(
+            told,
+            "ERROR: the deadline passed\nStatus: Failed (Timeout)\n"
+        );
+        let untold = text_of(|log| {
+            log.warning("careful");
+            log.finish(&JobResult::failed(JobError::new(
+                ErrorCode::Unexpected,
+                "cannot start",
+            )));
+        });
+        assert_eq!(
+            untold,
+            "WARNING: careful\nERROR: cannot start\nStatus: Failed (Unexpected) with 1 warning(s)\n"
+        );
+        let problems = text_of(|log| {
+            let mut error = JobError::new(ErrorCode::InvalidInput, "a; b");
+            for field in ["a", "b"] {
+                error.problems.push(crate::job::Problem {
+                    field: field.into(),
+                    problem: "is wrong".into(),
+                    allowed: None,
+                });
+            }
+            log.finish(&JobResult::failed(error));
+        });
+        assert_eq!(
+            problems,
+            "ERROR: a: is wrong\nERROR: b: is wrong\nStatus: Failed (InvalidInput)\n"
+        );
     }
 
     #[test]

@@ -55,12 +55,25 @@ fn result_record(status: JobStatus, result: Value, error: Value) -> Value {
             "runbook": reference("runbook"),
             "version": reference("version"),
             "status": { "const": status },
+            "simulated": {
+                "type": "boolean",
+                "description": "True when the job ran against a simulated tenant (--simulate): nothing real was changed and any pass is not a real one."
+            },
             "result": result,
             "warnings": { "type": "array", "items": { "type": "string" } },
             "error": error
         }),
         &[
-            "type", "time", "jobId", "runbook", "version", "status", "result", "warnings", "error",
+            "type",
+            "time",
+            "jobId",
+            "runbook",
+            "version",
+            "status",
+            "simulated",
+            "result",
+            "warnings",
+            "error",
         ],
     );
     record["description"] = json!(match status {

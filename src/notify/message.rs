@@ -1,7 +1,7 @@
 //! The sendMail request body, the recipient rule, and the preview outbox.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -45,13 +45,45 @@ fn attachment(image: &InlineImage) -> Value {
     })
 }
 
-/// Writes notification number `n` as `N.html` (the rendered body, to open in a browser)
-/// and `N.json` (the sendMail request body), creating `dir` when needed. Each file is written
-/// as [`write_private_file`] does: a link planted at `N.json` is replaced, not followed.
-pub fn write_outbox(dir: &Path, n: usize, html: &str, body: &Value) -> io::Result<()> {
+/// The two files one notification was written to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The rendered body, to open in a browser.
+    pub html: PathBuf,
+    /// The sendMail request body.
+    pub json: PathBuf,
+}
+
+/// Writes the next notification as `N.html` (the rendered body, to open in a browser) and
+/// `N.json` (the sendMail request body), creating `dir` when needed. `N` follows the highest
+/// number already in `dir`, so a second run never replaces the first one's preview. Each file
+/// is written as [`write_private_file`] does: a link planted at `N.json` is replaced, not
+/// followed.
+pub fn write_outbox(dir: &Path, html: &str, body: &Value) -> io::Result<OutboxEntry> {
     create_private_folder(dir)?;
-    write_private_file(&dir.join(format!("{n}.html")), html.as_bytes())?;
+    let n = next_number(dir)?;
+    let entry = OutboxEntry {
+        html: dir.join(format!("{n}.html")),
+        json: dir.join(format!("{n}.json")),
+    };
+    write_private_file(&entry.html, html.as_bytes())?;
     let mut json = serde_json::to_string_pretty(body).map_err(io::Error::other)?;
     json.push('\n');
-    write_private_file(&dir.join(format!("{n}.json")), json.as_bytes())
+    write_private_file(&entry.json, json.as_bytes())?;
+    Ok(entry)
+}
+
+/// One more than the highest `N` of any `N.html` or `N.json` in `dir`.
+fn next_number(dir: &Path) -> io::Result<u64> {
+    let mut highest = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        let Some((stem, ext)) = name.to_str().and_then(|n| n.rsplit_once('.')) else {
+            continue;
+        };
+        if let ("html" | "json", Ok(n)) = (ext, stem.parse::<u64>()) {
+            highest = highest.max(n);
+        }
+    }
+    Ok(highest + 1)
 }

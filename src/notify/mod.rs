@@ -32,7 +32,7 @@ pub use language::{
     Language, LanguageChoice, LanguageReason, SHIPPED_LANGUAGES, UnknownLanguage, choose_language,
 };
 pub use links::{LinkRefused, SafeHref};
-pub use message::{recipient, sendmail_body, write_outbox};
+pub use message::{OutboxEntry, recipient, sendmail_body, write_outbox};
 pub use notice::{Branding, Notice, ServiceDesk};
 pub use render::{RenderedEmail, render};
 

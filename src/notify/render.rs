@@ -267,10 +267,11 @@ impl ServiceDeskView {
                 None
             }
         });
+        // The link goes where the parser says; its text is what the admin wrote (no added `/`).
         let portal = optional_https(desk.portal_url.as_deref(), "ServiceDeskPortalUrl", warnings)
-            .map(LinkView::from_href);
+            .map(|href| LinkView::configured(href, desk.portal_url.as_deref()));
         let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
-            .map(LinkView::from_href);
+            .map(|href| LinkView::configured(href, desk.ticket_url.as_deref()));
         let has_contacts =
             email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
         ServiceDeskView {
@@ -285,9 +286,18 @@ impl ServiceDeskView {
 }
 
 impl LinkView {
-    fn from_href(href: SafeHref) -> LinkView {
+    /// A link labelled with the URL as configured when it differs from the parsed one only by
+    /// the `/` the parser adds; otherwise the parsed one, so a look-alike host is shown in the
+    /// form the link really goes to.
+    fn configured(href: SafeHref, written: Option<&str>) -> LinkView {
+        let written = written.map(str::trim).unwrap_or_default();
+        let label = if href.as_str().strip_suffix('/') == Some(written) {
+            written.to_owned()
+        } else {
+            href.as_str().to_owned()
+        };
         LinkView {
-            label: href.as_str().to_owned(),
+            label,
             href: Some(href),
         }
     }

@@ -44,6 +44,7 @@ pub(crate) async fn pipeline(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let started = Instant::now();
     let ctx = RequestContext::new(request.headers());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -68,6 +69,19 @@ pub(crate) async fn pipeline(
     let response = finish(response, &ctx);
 
     let status = (misbehaviour != Some(Misbehaviour::Reset)).then(|| response.status().as_u16());
+    if sim.log_requests.load(std::sync::atomic::Ordering::Relaxed) {
+        // The path only: a query may carry a client's values, and no header is shown.
+        eprintln!(
+            "{} {} {} {} {}ms",
+            time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            method,
+            crate::text::escape_unsafe(&path),
+            status.map_or_else(|| "reset".to_owned(), |s| s.to_string()),
+            started.elapsed().as_millis()
+        );
+    }
     lock(&sim.requests).push(RecordedRequest {
         method: method.to_string(),
         path,

@@ -170,15 +170,21 @@ impl Drop for Simulator {
 }
 
 /// What `tap-runbook simulator` prints on start: where the tenant is and the shell lines that
-/// point a client at it, for PowerShell on Windows and a POSIX shell elsewhere.
+/// point a client at it, for PowerShell on Windows and a POSIX shell elsewhere. Only the
+/// managed-identity set: `AZURE_CLIENT_ID` would turn that path into a user-assigned identity,
+/// and the client-secret path cannot reach the simulator (its authority host must be https, and
+/// the simulator serves http).
 pub fn banner(simulator: &Simulator) -> String {
     let base = simulator.base_url();
     let mut text = format!(
         "Simulated tenant listening on {base} (not Microsoft Graph: test data only)\n\
-         Graph base URL: {base}/v1.0  inspect: {base}/_sim/state, {base}/_sim/outbox, {base}/_sim/requests\n\
-         # Point tap-runbook at it:\n"
+         Inspect: {base}/_sim/state, {base}/_sim/outbox, {base}/_sim/requests\n\
+         Each request served is logged on stderr.\n\
+         # Point tap-runbook at it (managed identity; the client-secret path is not offered):\n"
     );
-    for (name, value) in simulator.client_env() {
+    let mut env = simulator.managed_identity_env();
+    env.push(("TAP_RUNBOOK_GRAPH_URL".to_owned(), base));
+    for (name, value) in env {
         if cfg!(windows) {
             text.push_str(&format!("$env:{name} = {}\n", powershell_quote(&value)));
         } else {
@@ -219,6 +225,10 @@ fn powershell_quote(value: &str) -> String {
 pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(), SimulatorError> {
     let mut signals = StopSignals::listen().map_err(SimulatorError::Serve)?;
     let simulator = Simulator::start(tenant, listen).await?;
+    simulator
+        .state
+        .log_requests
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     print!("{}", banner(&simulator));
     let _ = std::io::stdout().flush();
     signals.next().await;

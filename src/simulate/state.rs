@@ -27,6 +27,9 @@ pub(crate) struct SimulatorState {
     pub throttle: Option<Mutex<Throttle>>,
     pub outbox: Mutex<Vec<OutboxEntry>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// The standalone simulator tells on stderr each request it serves, for whoever drives
+    /// it from another shell.
+    pub log_requests: std::sync::atomic::AtomicBool,
     /// Key files of Azure Arc challenges not yet answered.
     pub arc_challenges: Mutex<Vec<PathBuf>>,
 }
@@ -54,6 +57,7 @@ impl SimulatorState {
             throttle: file.throttle.clone().map(|t| Mutex::new(Throttle::new(t))),
             outbox: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            log_requests: std::sync::atomic::AtomicBool::new(false),
             arc_challenges: Mutex::new(Vec::new()),
             app: file.app,
         }

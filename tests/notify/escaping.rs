@@ -95,6 +95,18 @@ fn a_url_with_quotes_cannot_break_out_of_the_attribute() {
 }
 
 #[test]
+fn the_portal_link_shows_the_url_as_configured() {
+    let mut notice = full_notice();
+    notice.service_desk.portal_url = Some("https://help.contoso.com".into());
+    let html = render_en(&notice).html;
+    assert!(
+        html.contains(r#"href="https://help.contoso.com/""#)
+            && html.contains(">https://help.contoso.com</a>"),
+        "{html}"
+    );
+}
+
+#[test]
 fn mailto_is_encoded_or_refused() {
     let mut notice = full_notice();
     notice.service_desk.email = Some("help?bcc=boss&x@contoso.com".into());

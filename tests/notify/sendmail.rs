@@ -69,7 +69,15 @@ fn outbox_holds_the_html_and_the_request_body() {
     let outbox = dir.path().join("outbox/nested");
     let email = render_in(Language::Fr, &full_notice(), &InlineImages::default());
     let body = sendmail_body("adele@contoso.com", &email, &[]);
-    write_outbox(&outbox, 1, &email.html, &body).unwrap();
+    let first = write_outbox(&outbox, &email.html, &body).unwrap();
+    assert_eq!(first.html, outbox.join("1.html"));
+    std::fs::write(outbox.join("7.json"), "{}").unwrap();
+    let next = write_outbox(&outbox, "<p>second</p>", &body).unwrap();
+    assert_eq!(
+        (next.html, next.json),
+        (outbox.join("8.html"), outbox.join("8.json")),
+        "numbered after the existing files"
+    );
     assert_eq!(
         std::fs::read_to_string(outbox.join("1.html")).unwrap(),
         email.html

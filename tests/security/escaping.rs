@@ -122,7 +122,9 @@ async fn graph_values_cannot_forge_lines_or_drive_the_terminal() {
     assert_eq!(text.code, 1, "{}", text.stdout);
     assert_one_status_line_and_no_escapes(&text);
     assert!(
-        text.stdout.lines().any(|l| l == "Status: Failed"),
+        text.stdout
+            .lines()
+            .any(|l| l.starts_with("Status: Failed (")),
         "{}",
         text.stdout
     );
