@@ -1,5 +1,5 @@
 //! The user notification email: language choice, rendering from the
-//! handlebars layout and message catalogs in `templates/`, branding images as inline
+//! layout and message catalogs in `templates/` (compiled in), branding images as inline
 //! attachments, and the sendMail request body.
 //!
 //! The pass never reaches this module: [`Notice`] has no field for it. The email says
@@ -17,6 +17,7 @@ mod destination;
 mod image;
 mod language;
 mod links;
+mod markup;
 mod message;
 mod notice;
 mod render;
@@ -48,24 +49,7 @@ pub enum NotifyError {
         /// The parse error.
         source: serde_json::Error,
     },
-    /// The template values could not be serialised.
-    #[error("could not prepare the template values: {0}")]
-    Context(#[source] serde_json::Error),
-    /// A template did not render (in strict mode, also a missing value).
-    #[error("template {template} failed: {source}")]
-    Render {
-        /// Which template or catalog entry.
-        template: String,
-        /// What handlebars reported.
-        source: Box<handlebars::RenderError>,
-    },
-}
-
-impl NotifyError {
-    fn render(template: String, source: handlebars::RenderError) -> NotifyError {
-        NotifyError::Render {
-            template,
-            source: Box::new(source),
-        }
-    }
+    /// The layout did not render.
+    #[error("the email layout failed: {0}")]
+    Render(#[source] askama::Error),
 }

@@ -1,26 +1,24 @@
 //! Turning a [`Notice`] into the subject and HTML body of the email.
+//!
+//! The layout (`templates/email.html`) is compiled into the binary by askama, so a run
+//! parses no template: it fills in typed values and writes the HTML.
 
-use std::collections::BTreeMap;
-
-use handlebars::Handlebars;
-use serde::Serialize;
+use askama::Template;
 
 use super::NotifyError;
 use super::branding::{InlineImage, InlineImages};
-use super::catalog::Catalog;
+use super::catalog::{Catalog, Texts};
 use super::color::Color;
 use super::dates::{end_of, format_date_time, format_lifetime};
 use super::image::pixel_size;
 use super::language::LanguageChoice;
 use super::links::SafeHref;
+use super::markup::Markup;
 use super::notice::{Notice, ServiceDesk};
 use crate::text::strip_unsafe;
 
-/// The one HTML layout; the words come from the catalogs.
-const LAYOUT: &str = include_str!("../../templates/email.html.hbs");
-
-/// The content column of the 640 px layout, inside its 32 px side padding.
-const CONTENT_WIDTH: u32 = 576;
+/// The content column of the 640 px layout, inside its 24 px side padding.
+const CONTENT_WIDTH: u32 = 592;
 /// Footer images are logos, not banners.
 const FOOTER_IMAGE_MAX_WIDTH: u32 = 240;
 /// No image is shown taller than this, whatever its header says.
@@ -50,33 +48,17 @@ pub fn render(
     let catalog = Catalog::load(language)?;
     let mut warnings = Vec::new();
 
-    let mut engine = Handlebars::new();
-    engine.set_strict_mode(true);
-
     // Both come from Graph. Escaping keeps markup out; stripping keeps out the controls and
     // direction marks that would reorder what the user reads (a name that shows a different
     // account or a reversed link text).
     let upn = strip_unsafe(notice.user_principal_name.trim());
-    let upn = upn.trim();
     let display_name = notice.display_name.as_deref().map(strip_unsafe);
-    let display_name = display_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|name| !name.is_empty());
-    // The catalog fragments see only these two values, both escaped on the way in.
-    let fragment_values = FragmentValues {
-        upn,
-        display_name: display_name.unwrap_or_default(),
+    let greeting = match display_name.as_deref().map(str::trim) {
+        Some(name) if !name.is_empty() => {
+            catalog.text.greeting_named.with_value("display_name", name)
+        }
+        _ => catalog.text.greeting.clone(),
     };
-    let text_templates = serde_json::to_value(&catalog.text).map_err(NotifyError::Context)?;
-    let mut text = BTreeMap::new();
-    for (key, template) in text_templates.as_object().into_iter().flatten() {
-        let template = template.as_str().unwrap_or_default();
-        let fragment = engine
-            .render_template(template, &fragment_values)
-            .map_err(|source| NotifyError::render(format!("{language}.text.{key}"), source))?;
-        text.insert(key.clone(), fragment);
-    }
 
     let accent = Color::or_default(
         notice.branding.accent_color.as_deref(),
@@ -91,29 +73,33 @@ pub fn render(
         &mut warnings,
     );
 
-    let usage = if notice.is_usable_once {
-        &text["usage_once"]
-    } else {
-        &text["usage_multiple"]
-    };
     let details = Details {
-        account: upn,
+        account: Markup::breakable(upn.trim()),
         valid_from: format_date_time(&catalog, notice.start),
         valid_until: format_date_time(&catalog, end_of(notice.start, notice.lifetime_minutes)),
         duration: format_lifetime(language, &catalog, notice.lifetime_minutes),
-        usage: usage.clone(),
+        usage: if notice.is_usable_once {
+            catalog.text.usage_once.clone()
+        } else {
+            catalog.text.usage_multiple.clone()
+        },
     };
+    let service_desk = ServiceDeskView::new(&notice.service_desk, &mut warnings);
+    let footer_link = notice.branding.footer_link.as_deref();
+    let footer_link = optional_https(footer_link, "BrandingFooterLink", &mut warnings)
+        .map(|href| Link::configured(href, footer_link));
 
-    let context = LayoutContext {
+    let layout = Layout {
         lang: language.code(),
         subject: &catalog.subject,
         preheader: &catalog.preheader,
         accent,
         on_accent: accent.readable_text_on(),
         text_color,
-        display_name,
+        text: &catalog.text,
+        greeting,
         details,
-        service_desk: ServiceDeskView::new(&notice.service_desk, &mut warnings),
+        service_desk,
         header_image: images
             .header
             .as_ref()
@@ -122,16 +108,9 @@ pub fn render(
             .footer
             .as_ref()
             .map(|image| ImageView::new(image, FOOTER_IMAGE_MAX_WIDTH)),
-        footer_link: optional_https(
-            notice.branding.footer_link.as_deref(),
-            "BrandingFooterLink",
-            &mut warnings,
-        ),
-        text,
+        footer_link,
     };
-    let html = engine
-        .render_template(LAYOUT, &context)
-        .map_err(|source| NotifyError::render("email.html.hbs".to_owned(), source))?;
+    let html = layout.render().map_err(NotifyError::Render)?;
 
     Ok(RenderedEmail {
         subject: catalog.subject,
@@ -140,46 +119,44 @@ pub fn render(
     })
 }
 
-#[derive(Serialize)]
-struct FragmentValues<'a> {
-    upn: &'a str,
-    display_name: &'a str,
-}
-
-/// What the layout sees. `text` holds rendered catalog fragments (the only values the
-/// layout inserts unescaped); everything else is escaped by handlebars.
-#[derive(Serialize)]
-struct LayoutContext<'a> {
+/// What the layout shows; every field but the [`Markup`] ones is escaped by askama.
+#[derive(Template)]
+#[template(path = "email.html")]
+struct Layout<'a> {
     lang: &'static str,
     subject: &'a str,
     preheader: &'a str,
     accent: Color,
     on_accent: Color,
     text_color: Color,
-    display_name: Option<&'a str>,
-    text: BTreeMap<String, String>,
-    details: Details<'a>,
+    text: &'a Texts,
+    greeting: Markup,
+    details: Details,
     service_desk: ServiceDeskView,
     header_image: Option<ImageView>,
     footer_image: Option<ImageView>,
-    footer_link: Option<SafeHref>,
+    footer_link: Option<Link>,
 }
 
-#[derive(Serialize)]
-struct Details<'a> {
-    account: &'a str,
+struct Details {
+    /// The account, with break points so a phone wraps it at a separator.
+    account: Markup,
     valid_from: String,
     valid_until: String,
     duration: String,
-    /// A catalog fragment, like `text`.
-    usage: String,
+    /// A catalog fragment.
+    usage: Markup,
 }
 
-#[derive(Serialize)]
 struct ImageView {
     src: SafeHref,
-    width: Option<u32>,
-    height: Option<u32>,
+    size: Option<PixelSize>,
+}
+
+/// The `width` and `height` attributes of an image.
+struct PixelSize {
+    width: u32,
+    height: u32,
 }
 
 impl ImageView {
@@ -187,11 +164,13 @@ impl ImageView {
     /// ratio, so Outlook for Windows (which ignores CSS `max-width`) cannot blow up the
     /// layout, whatever size the image's header claims.
     fn new(image: &InlineImage, max_width: u32) -> ImageView {
-        let size = pixel_size(&image.bytes).map(|size| fit(size, (max_width, MAX_IMAGE_HEIGHT)));
+        let size = pixel_size(&image.bytes).map(|size| {
+            let (width, height) = fit(size, (max_width, MAX_IMAGE_HEIGHT));
+            PixelSize { width, height }
+        });
         ImageView {
             src: SafeHref::cid(&image.content_id),
-            width: size.map(|(width, _)| width),
-            height: size.map(|(_, height)| height),
+            size,
         }
     }
 }
@@ -214,22 +193,26 @@ fn fit((width, height): (u32, u32), (max_width, max_height): (u32, u32)) -> (u32
 
 /// A link with its visible text; the text is the address itself, so the reader sees
 /// where a link goes before following it.
-#[derive(Serialize)]
-struct LinkView {
-    href: Option<SafeHref>,
-    label: String,
+struct Link {
+    href: SafeHref,
+    label: Markup,
 }
 
-#[derive(Serialize)]
+/// A phone number, linked when it is in international form.
+struct Phone {
+    href: Option<SafeHref>,
+    label: Markup,
+}
+
 struct ServiceDeskView {
     /// Signs the email, and heads the contact block when there is one.
     name: Option<String>,
     /// Whether there is a way to reach the desk, i.e. a contact block to point to.
     has_contacts: bool,
-    email: Option<LinkView>,
-    phone: Option<LinkView>,
-    portal: Option<LinkView>,
-    ticket: Option<LinkView>,
+    email: Option<Link>,
+    phone: Option<Phone>,
+    portal: Option<Link>,
+    ticket: Option<Link>,
 }
 
 impl ServiceDeskView {
@@ -237,9 +220,9 @@ impl ServiceDeskView {
     fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
         let name = set(desk.display_name.as_deref()).map(str::to_owned);
         let email = set(desk.email.as_deref()).and_then(|email| match SafeHref::mailto(email) {
-            Ok(href) => Some(LinkView {
-                href: Some(href),
-                label: email.to_owned(),
+            Ok(href) => Some(Link {
+                href,
+                label: Markup::breakable(email),
             }),
             Err(why) => {
                 warnings.push(format!("ServiceDeskEmail {email:?} left out: {why}"));
@@ -247,9 +230,9 @@ impl ServiceDeskView {
             }
         });
         let phone = set(desk.phone.as_deref()).and_then(|phone| match SafeHref::tel(phone) {
-            Ok(href) => Some(LinkView {
+            Ok(href) => Some(Phone {
                 href: Some(href),
-                label: phone.to_owned(),
+                label: Markup::escaped(phone),
             }),
             Err(why @ super::links::LinkRefused::NotInternational) => {
                 // A national number still helps a reader in that country; only the
@@ -257,9 +240,9 @@ impl ServiceDeskView {
                 warnings.push(format!(
                     "ServiceDeskPhone {phone:?} shown without a link: {why}"
                 ));
-                Some(LinkView {
+                Some(Phone {
                     href: None,
-                    label: phone.to_owned(),
+                    label: Markup::escaped(phone),
                 })
             }
             Err(why) => {
@@ -267,11 +250,10 @@ impl ServiceDeskView {
                 None
             }
         });
-        // The link goes where the parser says; its text is what the admin wrote (no added `/`).
         let portal = optional_https(desk.portal_url.as_deref(), "ServiceDeskPortalUrl", warnings)
-            .map(|href| LinkView::configured(href, desk.portal_url.as_deref()));
+            .map(|href| Link::configured(href, desk.portal_url.as_deref()));
         let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
-            .map(|href| LinkView::configured(href, desk.ticket_url.as_deref()));
+            .map(|href| Link::configured(href, desk.ticket_url.as_deref()));
         let has_contacts =
             email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
         ServiceDeskView {
@@ -285,22 +267,35 @@ impl ServiceDeskView {
     }
 }
 
-impl LinkView {
-    /// A link labelled with the URL as configured when it differs from the parsed one only by
-    /// the `/` the parser adds; otherwise the parsed one, so a look-alike host is shown in the
-    /// form the link really goes to.
-    fn configured(href: SafeHref, written: Option<&str>) -> LinkView {
+impl Link {
+    /// A link labelled with the URL as the admin wrote it, when that shows the host the link
+    /// really goes to; otherwise with the parsed URL, so a look-alike (an international name
+    /// shown in its `xn--` form, a numeric address, `\` read as `/`) is shown as the parser
+    /// reads it.
+    fn configured(href: SafeHref, written: Option<&str>) -> Link {
         let written = written.map(str::trim).unwrap_or_default();
-        let label = if href.as_str().strip_suffix('/') == Some(written) {
-            written.to_owned()
+        let label = if shows_its_host(written, &href) {
+            written
         } else {
-            href.as_str().to_owned()
+            href.as_str()
         };
-        LinkView {
-            label,
-            href: Some(href),
+        Link {
+            label: Markup::breakable(label),
+            href,
         }
     }
+}
+
+/// Whether `written` is plain ASCII (no spaces, no backslash) and names exactly the host and
+/// port that `href`, its parsed form, goes to.
+fn shows_its_host(written: &str, href: &SafeHref) -> bool {
+    let plain = written.chars().all(|c| c.is_ascii_graphic() && c != '\\');
+    let authority = |url: &str| {
+        let rest = url.split_once("://").map_or("", |(_, rest)| rest);
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        rest[..end].to_ascii_lowercase()
+    };
+    plain && !written.is_empty() && authority(written) == authority(href.as_str())
 }
 
 /// A configured value, or `None` when unset or blank.
@@ -334,14 +329,45 @@ mod tests {
     }
 
     #[test]
-    fn the_layout_inserts_unescaped_only_catalog_fragments() {
-        for (i, _) in LAYOUT.match_indices("{{{") {
-            let rest = &LAYOUT[i + 3..];
-            assert!(
-                rest.starts_with("text.") || rest.starts_with("details.usage}}}"),
-                "unescaped value in the layout: {}",
-                &rest[..rest.len().min(40)]
-            );
+    fn the_layout_escapes_everything_but_markup() {
+        let layout = include_str!("../../templates/email.html");
+        for bypass in ["|safe", "| safe", "raw %}", "raw -%}"] {
+            assert!(!layout.contains(bypass), "{bypass}");
+        }
+    }
+
+    #[test]
+    fn a_url_is_shown_as_written_when_that_shows_where_it_goes() {
+        let label = |written: &str| {
+            let link = Link::configured(SafeHref::https(written).unwrap(), Some(written));
+            link.label.to_string().replace("<wbr>", "")
+        };
+        assert_eq!(
+            label("https://help.contoso.com"),
+            "https://help.contoso.com"
+        );
+        assert_eq!(
+            label(" https://Help.Contoso.com/IT "),
+            "https://Help.Contoso.com/IT"
+        );
+        assert_eq!(
+            label("https://help.contoso.com/a/../b"),
+            "https://help.contoso.com/a/../b"
+        );
+        for (written, shown) in [
+            ("https://bücher.example/", "https://xn--bcher-kva.example/"),
+            ("https://2130706433/", "https://127.0.0.1/"),
+            (
+                "https://evil.example\\@help.contoso.com/",
+                "https://evil.example/@help.contoso.com/",
+            ),
+            (
+                "https://help.contoso.com/a b",
+                "https://help.contoso.com/a%20b",
+            ),
+            ("https://help.contoso.com:443/", "https://help.contoso.com/"),
+        ] {
+            assert_eq!(label(written), shown, "{written}");
         }
     }
 }

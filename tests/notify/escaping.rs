@@ -2,7 +2,7 @@
 
 use tap_runbook::notify::{InlineImages, Language, Notice, recipient, sendmail_body};
 
-use super::fixtures::{bare_notice, full_notice, render_in};
+use super::fixtures::{bare_notice, full_notice, render_in, without_break_points};
 
 fn render_en(notice: &Notice) -> tap_runbook::notify::RenderedEmail {
     render_in(Language::En, notice, &InlineImages::default())
@@ -19,12 +19,12 @@ fn markup_in_names_is_escaped() {
     assert!(
         email
             .html
-            .contains("Hello &lt;script&gt;alert(1)&lt;/script&gt;,")
+            .contains("Hello &#60;script&#62;alert(1)&#60;/script&#62;,")
     );
     assert!(
         email
             .html
-            .contains("Help &quot;Desk&quot; &lt;b&gt;O&#x27;Brien&lt;/b&gt; &amp; Co")
+            .contains("Help &#34;Desk&#34; &#60;b&#62;O&#39;Brien&#60;/b&#62; &#38; Co")
     );
     assert!(email.warnings.is_empty(), "{:?}", email.warnings);
 }
@@ -33,9 +33,9 @@ fn markup_in_names_is_escaped() {
 fn markup_in_the_upn_is_escaped() {
     let mut notice = bare_notice();
     notice.user_principal_name = "a\"><img src=x onerror=alert(1)>@contoso.com".into();
-    let html = render_en(&notice).html;
+    let html = without_break_points(&render_en(&notice).html);
     assert!(!html.contains("<img"));
-    assert!(html.contains("a&quot;&gt;&lt;img src&#x3D;x onerror&#x3D;alert(1)&gt;@contoso.com"));
+    assert!(html.contains("a&#34;&#62;&#60;img src=x onerror=alert(1)&#62;@contoso.com"));
 }
 
 /// A display name from Graph with a right-to-left override shows "Adele" reversed, and one
@@ -56,7 +56,7 @@ fn direction_marks_and_controls_from_graph_stay_out_of_the_email() {
         "{}",
         email.html
     );
-    assert!(email.html.contains("adele@contoso.com"));
+    assert!(without_break_points(&email.html).contains("adele@contoso.com"));
 }
 
 #[test]
@@ -91,14 +91,14 @@ fn a_url_with_quotes_cannot_break_out_of_the_attribute() {
         Some("https://help.contoso.com/\" onmouseover=\"alert(1)".into());
     let html = render_en(&notice).html;
     assert!(!html.contains("\" onmouseover"));
-    assert!(html.contains(r#"href="https://help.contoso.com/%22%20onmouseover&#x3D;%22alert(1)""#));
+    assert!(html.contains(r#"href="https://help.contoso.com/%22%20onmouseover=%22alert(1)""#));
 }
 
 #[test]
 fn the_portal_link_shows_the_url_as_configured() {
     let mut notice = full_notice();
     notice.service_desk.portal_url = Some("https://help.contoso.com".into());
-    let html = render_en(&notice).html;
+    let html = without_break_points(&render_en(&notice).html);
     assert!(
         html.contains(r#"href="https://help.contoso.com/""#)
             && html.contains(">https://help.contoso.com</a>"),
@@ -116,11 +116,7 @@ fn mailto_is_encoded_or_refused() {
             .html
             .contains(r#"href="mailto:help%3Fbcc%3Dboss%26x@contoso.com""#)
     );
-    assert!(
-        email
-            .html
-            .contains(">help?bcc&#x3D;boss&amp;x@contoso.com</a>")
-    );
+    assert!(without_break_points(&email.html).contains(">help?bcc=boss&#38;x@contoso.com</a>"));
 
     notice.service_desk.email = Some("\"it\"@contoso.com?cc=evil@example.com".into());
     let email = render_en(&notice);
@@ -136,7 +132,7 @@ fn phone_numbers_are_linked_only_in_international_form() {
     notice.service_desk.phone = Some("089 1234567".into());
     let email = render_en(&notice);
     assert!(!email.html.contains("tel:"));
-    assert!(email.html.contains(">089 1234567</td>"));
+    assert!(email.html.contains(">089 1234567</div>"));
     assert_eq!(email.warnings.len(), 1);
 
     notice.service_desk.phone = Some("javascript:alert(1)".into());

@@ -87,3 +87,8 @@ pub fn render_in(language: Language, notice: &Notice, images: &InlineImages) -> 
     };
     render(notice, &choice, images).expect("the shipped templates render")
 }
+
+/// The HTML without the `<wbr>` break points, to look for text as a reader sees it.
+pub fn without_break_points(html: &str) -> String {
+    html.replace("<wbr>", "")
+}

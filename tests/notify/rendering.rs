@@ -2,7 +2,7 @@
 
 use tap_runbook::notify::{InlineImages, Language};
 
-use super::fixtures::{bare_notice, both_images, full_notice, render_in};
+use super::fixtures::{bare_notice, both_images, full_notice, render_in, without_break_points};
 
 fn snapshot(name: &str, html: &str) {
     insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false }, {
@@ -88,16 +88,13 @@ fn the_facts_appear_in_every_language() {
     ];
     for (language, start, lifetime, greeting) in expectations {
         let email = render_in(language, &full_notice(), &both_images());
-        let html = &email.html;
+        let html = &without_break_points(&email.html);
         assert!(html.contains(&format!("lang=\"{language}\"")), "{language}");
-        for expected in [
-            start,
-            lifetime,
-            greeting,
-            "<strong>adele@contoso.com</strong>",
-        ] {
+        for expected in [start, lifetime, greeting] {
             assert!(html.contains(expected), "{language}: {expected:?} missing");
         }
+        // Once, in the facts: the intro does not repeat it.
+        assert_eq!(html.matches("adele@contoso.com").count(), 1, "{language}");
         assert!(html.contains("<title>"), "{language}");
         assert!(!email.subject.is_empty());
     }
@@ -135,14 +132,16 @@ fn the_layout_is_outlook_safe() {
 #[test]
 fn wide_images_are_scaled_for_outlook() {
     let html = render_in(Language::En, &full_notice(), &both_images()).html;
-    assert!(html.contains(r#"<img src="cid:header-image" width="576" height="144""#));
+    assert!(html.contains(r#"<img src="cid:header-image" width="592" height="148""#));
     assert!(html.contains(r#"<img src="cid:footer-image" width="160" height="40""#));
     assert!(html.contains(r#"<a href="https://www.contoso.com/""#));
 }
 
 #[test]
 fn footer_link_without_image_is_shown_as_a_link() {
-    let html = render_in(Language::En, &full_notice(), &InlineImages::default()).html;
+    let html = without_break_points(
+        &render_in(Language::En, &full_notice(), &InlineImages::default()).html,
+    );
     assert!(html.contains(
         r#"<a href="https://www.contoso.com/" style="color:#57606A; text-decoration:underline;">https://www.contoso.com/</a>"#
     ));
@@ -155,7 +154,7 @@ fn service_desk_links_are_built_by_us() {
     assert!(html.contains(r#"href="mailto:servicedesk@contoso.com""#));
     assert!(html.contains(r#"href="tel:+49891234567""#));
     assert!(html.contains(">+49 (0)89 1234-567</a>"));
-    assert!(html.contains(r#"href="https://help.contoso.com/tickets/new?category&#x3D;access""#));
+    assert!(html.contains(r#"href="https://help.contoso.com/tickets/new?category=access""#));
     assert!(html.contains("contact the IT Service Desk immediately using the details below"));
     assert!(html.contains("Contoso IT Service Desk</p>"));
 }
