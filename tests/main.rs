@@ -3,6 +3,7 @@
 mod common;
 mod concurrency;
 mod edges;
+mod email_layout;
 mod faults;
 mod graph_client;
 mod hosts;
