@@ -420,11 +420,12 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
     let progress = Progress::default();
     let locks = UserLocks::from_environment();
     let work = async {
-        // The image client costs a few milliseconds of start-up: built only for a job that
-        // will download branding images.
+        // A rehearsal (simulated or what-if) downloads nothing unless the outbox preview asks
+        // for the images. The image client costs a few milliseconds of start-up: built only
+        // for a job that will download branding images.
+        let download_branding = (args.simulate.is_none() && !args.what_if) || args.outbox_images;
         let branding = &request.branding;
-        let fetches_images = args.simulate.is_none()
-            && !args.what_if
+        let fetches_images = download_branding
             && request.notify_user
             && (branding.header_image_url.is_some() || branding.footer_image_url.is_some());
         let endpoint = match Endpoint::open(args, graph_url, fetches_images, log, deadline).await {
@@ -440,7 +441,7 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
             outbox: args.outbox.as_deref(),
             started,
             replace_reserve: REPLACE_RESERVE.min(Duration::from_secs(args.deadline) / 2),
-            download_branding: args.simulate.is_none(),
+            download_branding,
             locks: &locks,
             progress: &progress,
         };

@@ -105,6 +105,10 @@ pub struct RunArgs {
     /// Write each notification as N.html and N.json into this folder.
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
+    /// Download the branding images (public addresses only) also for a simulated or what-if
+    /// run, so the outbox preview shows them.
+    #[arg(long, requires = "outbox")]
+    pub outbox_images: bool,
     /// Also write the final result record to this file (atomically).
     #[arg(long, value_name = "FILE")]
     pub result_file: Option<PathBuf>,

@@ -41,8 +41,8 @@ pub struct Job<'a> {
     /// Budget the replacement needs: with less time left before the deadline the old pass is
     /// not touched, since a delete whose create then runs out of time leaves the user with none.
     pub replace_reserve: std::time::Duration,
-    /// Download branding images. Off against a simulated tenant: a rehearsal reaches nothing
-    /// beyond loopback.
+    /// Download branding images. Off against a simulated tenant and under what-if (a
+    /// rehearsal reaches nothing beyond loopback), unless `--outbox-images` asks for them.
     pub download_branding: bool,
     /// The per-user locks that keep jobs for one user on this machine apart.
     pub locks: &'a UserLocks,
@@ -461,11 +461,12 @@ async fn notify_user(
         service_desk: req.service_desk.clone(),
         branding: req.branding.clone(),
     };
-    let images = if job.what_if {
-        log.verbose("What if: branding images are not downloaded");
-        notify::InlineImages::default()
-    } else if !job.download_branding {
-        log.verbose("Branding images are not downloaded when running against a simulated tenant");
+    let images = if !job.download_branding {
+        log.verbose(if job.what_if {
+            "What if: branding images are not downloaded"
+        } else {
+            "Branding images are not downloaded when running against a simulated tenant"
+        });
         notify::InlineImages::default()
     } else if let Some(fetcher) = job.images {
         let deadline = job.graph.config().deadline;
@@ -495,14 +496,19 @@ async fn notify_user(
         }
     };
     email.warnings.iter().for_each(|w| log.warning(w.clone()));
-    let body = notify::sendmail_body(&recipient, &email, &images.into_vec());
+    let attachments = images.into_vec();
+    let body = notify::sendmail_body(&recipient, &email, &attachments);
     if let Some(dir) = job.outbox {
-        match notify::write_outbox(dir, &email.html, &body) {
+        match notify::write_outbox(dir, &email.html, &body, &attachments) {
             Ok(entry) => log.output(format!(
-                "{}otification written to {} (as sent: {})",
+                "{}otification written to {} (as sent: {}{})",
                 if job.what_if { "What if: the n" } else { "N" },
                 entry.html.display(),
-                entry.json.display()
+                entry.json.display(),
+                entry
+                    .preview
+                    .map(|preview| format!("; with its images: {}", preview.display()))
+                    .unwrap_or_default()
             )),
             Err(e) => log.warning(format!(
                 "The notification could not be written to the outbox {}: {e}",

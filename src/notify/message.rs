@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use super::branding::InlineImage;
+use super::links::SafeHref;
 use super::render::RenderedEmail;
 use crate::private_file::{create_private_folder, write_private_file};
 
@@ -45,13 +46,15 @@ fn attachment(image: &InlineImage) -> Value {
     })
 }
 
-/// The two files one notification was written to.
+/// The files one notification was written to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     /// The rendered body, to open in a browser.
     pub html: PathBuf,
     /// The sendMail request body.
     pub json: PathBuf,
+    /// The body with its inline images shown from the files beside it, when it has any.
+    pub preview: Option<PathBuf>,
 }
 
 /// Writes the next notification as `N.html` (the rendered body, to open in a browser) and
@@ -59,17 +62,42 @@ pub struct OutboxEntry {
 /// number already in `dir`, so a second run never replaces the first one's preview. Each file
 /// is written as [`write_private_file`] does: a link planted at `N.json` is replaced, not
 /// followed.
-pub fn write_outbox(dir: &Path, html: &str, body: &Value) -> io::Result<OutboxEntry> {
+///
+/// A browser cannot show the `cid:` images of `N.html`, so when the email has inline images
+/// they are also written as `N.header.png` (…) with `N.preview.html`, the same body pointing
+/// at those files. `N.html` and `N.json` stay exactly what is sent.
+pub fn write_outbox(
+    dir: &Path,
+    html: &str,
+    body: &Value,
+    images: &[InlineImage],
+) -> io::Result<OutboxEntry> {
     create_private_folder(dir)?;
     let n = next_number(dir)?;
-    let entry = OutboxEntry {
+    let mut entry = OutboxEntry {
         html: dir.join(format!("{n}.html")),
         json: dir.join(format!("{n}.json")),
+        preview: None,
     };
     write_private_file(&entry.html, html.as_bytes())?;
     let mut json = serde_json::to_string_pretty(body).map_err(io::Error::other)?;
     json.push('\n');
     write_private_file(&entry.json, json.as_bytes())?;
+    if !images.is_empty() {
+        let mut preview = html.to_owned();
+        for image in images {
+            let file = format!("{n}.{}", image.name);
+            write_private_file(&dir.join(&file), &image.bytes)?;
+            let cid = SafeHref::cid(&image.content_id);
+            preview = preview.replace(
+                &format!("src=\"{}\"", cid.as_str()),
+                &format!("src=\"{file}\""),
+            );
+        }
+        let path = dir.join(format!("{n}.preview.html"));
+        write_private_file(&path, preview.as_bytes())?;
+        entry.preview = Some(path);
+    }
     Ok(entry)
 }
 

@@ -69,10 +69,11 @@ fn outbox_holds_the_html_and_the_request_body() {
     let outbox = dir.path().join("outbox/nested");
     let email = render_in(Language::Fr, &full_notice(), &InlineImages::default());
     let body = sendmail_body("adele@contoso.com", &email, &[]);
-    let first = write_outbox(&outbox, &email.html, &body).unwrap();
+    let first = write_outbox(&outbox, &email.html, &body, &[]).unwrap();
     assert_eq!(first.html, outbox.join("1.html"));
+    assert_eq!(first.preview, None, "no images, nothing else to show");
     std::fs::write(outbox.join("7.json"), "{}").unwrap();
-    let next = write_outbox(&outbox, "<p>second</p>", &body).unwrap();
+    let next = write_outbox(&outbox, "<p>second</p>", &body, &[]).unwrap();
     assert_eq!(
         (next.html, next.json),
         (outbox.join("8.html"), outbox.join("8.json")),
@@ -85,4 +86,37 @@ fn outbox_holds_the_html_and_the_request_body() {
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(outbox.join("1.json")).unwrap()).unwrap();
     assert_eq!(json, body);
+}
+
+/// The preview shows the images from files beside it; what is sent stays as it is.
+#[test]
+fn outbox_images_are_previewed_from_files_beside_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let images = both_images();
+    let email = render_in(Language::En, &full_notice(), &images);
+    let attachments = images.into_vec();
+    let body = sendmail_body("adele@contoso.com", &email, &attachments);
+    let entry = write_outbox(dir.path(), &email.html, &body, &attachments).unwrap();
+
+    assert_eq!(std::fs::read_to_string(&entry.html).unwrap(), email.html);
+    assert!(email.html.contains(r#"src="cid:header-image""#));
+    let sent: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry.json).unwrap()).unwrap();
+    assert_eq!(sent, body);
+
+    let preview = std::fs::read_to_string(entry.preview.unwrap()).unwrap();
+    assert!(preview.contains(r#"<img src="1.header.png" width="592""#));
+    assert!(preview.contains(r#"<img src="1.footer.png" width="160""#));
+    assert!(!preview.contains("cid:"));
+    assert_eq!(
+        preview
+            .replace("1.header.png", "cid:header-image")
+            .replace("1.footer.png", "cid:footer-image"),
+        email.html,
+        "only the image sources differ"
+    );
+    for image in &attachments {
+        let file = dir.path().join(format!("1.{}", image.name));
+        assert_eq!(std::fs::read(file).unwrap(), image.bytes);
+    }
 }

@@ -139,6 +139,59 @@ async fn what_if_downloads_nothing() {
     assert_eq!(server.connections(), 0);
 }
 
+/// `--outbox-images` makes a rehearsal download the images for the preview, by the same rules
+/// as a live job: public addresses only, so this loopback server is still not reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_images_download_by_the_same_rules_as_a_live_job() {
+    let server = logo_server().await;
+    let sim = tenant(|_| {}).await;
+    let configured = customization_file(&json!({
+        "Settings": { "RJReport": { "Branding": { "HeaderImageUrl": server.url("/logo.png") } } }
+    }));
+    let outbox = tempfile::tempdir().unwrap();
+    let run: Run = job(
+        &sim,
+        invocation(ISABELLE, notify(json!({}))),
+        &[
+            "--format",
+            "ndjson",
+            "-v",
+            "--what-if",
+            "--outbox",
+            outbox.path().to_str().unwrap(),
+            "--outbox-images",
+            "--customization",
+            configured.path().to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(
+        run.stream("Warning"),
+        [
+            "The header image could not be used; the email goes out without it (the reason is logged at Verbose)"
+        ]
+    );
+    let verbose = run.stream("Verbose").join("\n");
+    assert!(verbose.contains("not at a public address"), "{verbose}");
+    assert!(outbox.path().join("1.html").is_file());
+    assert!(
+        !outbox.path().join("1.preview.html").exists(),
+        "no image, no preview"
+    );
+    assert_eq!(server.connections(), 0, "a loopback service was reached");
+
+    let without_outbox = job(
+        &sim,
+        invocation(ISABELLE, notify(json!({}))),
+        &["--format", "ndjson", "--what-if", "--outbox-images"],
+        &[],
+    )
+    .await;
+    assert_eq!(without_outbox.code, 2, "{}", without_outbox.stdout);
+}
+
 fn port(server: &TestServer) -> String {
     server.url("").rsplit(':').next().unwrap().to_owned()
 }
