@@ -244,7 +244,7 @@ window.addEventListener('load', () => {
   const result = {
     width,
     scrollWidth: doc.documentElement.scrollWidth,
-    height: doc.documentElement.scrollHeight,
+    height: doc.body.getBoundingClientRect().bottom,
     overflowing: [],
     breaks: {},
     rows: [],
