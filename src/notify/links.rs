@@ -4,7 +4,7 @@
 //! here: from an https URL, from an email address we turn into `mailto:`, from a phone
 //! number we turn into `tel:`, or from a content id of an attachment we made. So
 //! `javascript:`, `data:` and plain `http:` cannot reach an attribute, whatever the
-//! configuration says; handlebars then HTML-escapes the value on top.
+//! configuration says; the layout then HTML-escapes the value on top.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Url;
