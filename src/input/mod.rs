@@ -119,6 +119,15 @@ pub fn prepare(
     ))
 }
 
+/// A problem with `field`, for the report.
+fn problem(field: &str, problem: String, allowed: Option<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        problem,
+        allowed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
