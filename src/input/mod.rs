@@ -9,11 +9,13 @@ pub mod request;
 pub mod rules;
 pub mod schema;
 mod suggest;
+pub mod user_name;
 pub mod value;
 
 pub use customization::{Customization, Shape};
 pub use merge::{ResolvedParameter, ResolvedParameters, Source};
-pub use request::{TapRequest, UserName};
+pub use request::TapRequest;
+pub use user_name::UserName;
 
 use time::OffsetDateTime;
 
