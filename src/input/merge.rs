@@ -79,14 +79,6 @@ impl ResolvedParameters {
         )
     }
 
-    /// The Int32 value of `name`.
-    pub fn int(&self, name: &str) -> Option<i32> {
-        match self.get(name).map(|p| &p.value) {
-            Some(ParamValue::Int32(i)) => Some(*i),
-            _ => None,
-        }
-    }
-
     /// As JSON: `{ name: { value, source } }`, for `validate` and Verbose lines.
     pub fn to_json(&self) -> Value {
         let map = self
