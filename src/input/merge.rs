@@ -501,6 +501,22 @@ mod tests {
     }
 
     #[test]
+    fn every_manifest_default_passes_its_own_rule() {
+        let now = OffsetDateTime::now_utc();
+        for spec in &Manifest::get().parameters {
+            let Some(default) = &spec.default else {
+                continue;
+            };
+            let value = coerce(spec, default).unwrap().unwrap();
+            assert!(
+                matches!(rules::check(spec, value, now), Verdict::Accept(_)),
+                "{}",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
     fn an_invalid_colour_is_a_warning_and_falls_back() {
         let inv = json!({ "UserName": "a@contoso.com", "CallerName": "op", "BrandingAccentColor": "blue" });
         let (params, report) = merged(inv, json!({}));

@@ -30,7 +30,9 @@ pub enum Verdict {
 /// An accepted value: as written, and in its format's type when it has a format and is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Accepted {
+    /// The value as written (an allowed value in its listed case).
     pub value: ParamValue,
+    /// What the format's parser made of it; `None` without a format or when empty.
     pub typed: Option<TypedValue>,
 }
 
@@ -252,5 +254,28 @@ mod tests {
             now,
         );
         assert!(matches!(fine, Verdict::Accept(_)));
+    }
+
+    #[test]
+    fn a_phone_number_accepted_here_is_one_the_email_can_show() {
+        let spec = crate::manifest::Manifest::get()
+            .parameter("ServiceDeskPhone")
+            .unwrap();
+        let now = OffsetDateTime::now_utc();
+        let phone = |s: &str| check(spec, ParamValue::String(s.into()), now);
+        match phone("089 1234567") {
+            Verdict::Accept(Accepted {
+                typed: Some(TypedValue::Phone(p)),
+                ..
+            }) => assert_eq!(p.international(), None),
+            other => panic!("{other:?}"),
+        }
+        // A country code that cannot be dialled is a typo, refused before the job starts.
+        for bad in ["+49 12", "+1234567890123456"] {
+            assert!(
+                matches!(phone(bad), Verdict::Refuse(p) if p.contains("is not a phone number")),
+                "{bad}"
+            );
+        }
     }
 }
