@@ -14,7 +14,6 @@ pub mod notify;
 pub mod private_file;
 pub mod secret;
 pub mod signals;
-pub mod simulate;
 pub mod text;
 pub mod user_lock;
 pub mod workflow;

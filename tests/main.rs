@@ -5,12 +5,12 @@ mod concurrency;
 mod edges;
 mod faults;
 mod graph_client;
+mod graph_routes;
 mod hosts;
 mod input_hardening;
 mod notify;
 mod run;
 mod security;
-mod simulator;
 #[cfg(unix)]
 mod stops;
 mod ux;
