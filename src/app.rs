@@ -24,10 +24,10 @@ use crate::job::{ErrorCode, JobError, JobLog, JobResult, OutputFormat, Problem, 
 use crate::manifest::{MANIFEST_JSON, Manifest};
 use crate::notify::ImageFetcher;
 use crate::signals::StopSignals;
-use crate::simulate::{Simulator, TenantFile};
 use crate::text::{column, tail};
 use crate::user_lock::UserLocks;
 use crate::workflow::{self, Job, Progress};
+use graph_sim::{Simulator, TenantFile};
 
 /// The time a pass replacement is given at least before the deadline (half the budget for
 /// very short deadlines).
@@ -631,7 +631,7 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
 
 /// Serves a simulated tenant until Ctrl-C or SIGTERM. A bad tenant file is an input error.
 fn simulator(args: &SimulatorArgs) -> i32 {
-    let tenant = match crate::simulate::TenantFile::load(&args.tenant) {
+    let tenant = match graph_sim::TenantFile::load(&args.tenant) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("tap-runbook: {e}");
@@ -645,7 +645,17 @@ fn simulator(args: &SimulatorArgs) -> i32 {
             return 1;
         }
     };
-    match runtime.block_on(crate::simulate::serve_forever(tenant, args.listen)) {
+    let served = runtime.block_on(async {
+        // Listened for before the banner appears, so a client that stops the simulator as soon
+        // as it has read the banner still gets a clean shutdown.
+        let mut signals = StopSignals::listen()?;
+        graph_sim::serve_forever(tenant, args.listen, async move {
+            signals.next().await;
+        })
+        .await
+        .map_err(std::io::Error::other)
+    });
+    match served {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("tap-runbook: {e}");

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
-use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{ADELE, ADELE_PASS_ID, host_env, invocation, passes_of, tenant};
 use crate::common::{Run, Test};

@@ -2,8 +2,8 @@
 //! the work was done, a pass already gone, another user, a refused lifetime), short deadlines,
 //! and input from other tools.
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
-use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{
     ADELE, ADELE_ID, ADELE_PASS_ID, graph_calls, host_env, invocation, passes_of, run, tenant,

@@ -10,8 +10,8 @@ mod expected;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
-use tap_runbook::simulate::Simulator;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 

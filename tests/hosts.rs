@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
 use tap_runbook::hosts::{HOSTS_DIR, HostScript};
-use tap_runbook::simulate::Simulator;
 use tempfile::TempDir;
 
 use crate::common::sim::tenant;

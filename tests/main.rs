@@ -6,12 +6,12 @@ mod edges;
 mod email_layout;
 mod faults;
 mod graph_client;
+mod graph_routes;
 mod hosts;
 mod input_hardening;
 mod notify;
 mod run;
 mod security;
-mod simulator;
 #[cfg(unix)]
 mod stops;
 mod ux;

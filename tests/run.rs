@@ -1,8 +1,8 @@
 //! `run` end to end: the real binary against a simulated tenant started by the test, with a
 //! hermetic environment (only the simulator's managed-identity endpoint and Graph URL).
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
-use tap_runbook::simulate::Simulator;
 
 use crate::common::sim::{ADELE, graph_calls, invocation, passes_of, run, tenant, writes};
 use crate::common::{Test, assert_absent, assert_pass_only_where_allowed, fixture};

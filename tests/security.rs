@@ -12,8 +12,8 @@ mod proxy;
 mod secrets;
 mod servers;
 
+use graph_sim::Simulator;
 use serde_json::Value;
-use tap_runbook::simulate::Simulator;
 
 use crate::common::{Run, Test};
 

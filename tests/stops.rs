@@ -1,8 +1,8 @@
 //! A stop is a stop: signals at every step end the job with exactly one `Stopped` record and
 //! the signal's exit code; a replacement under way is finished first, nothing starts after it.
 
+use graph_sim::Simulator;
 use serde_json::{Value, json};
-use tap_runbook::simulate::Simulator;
 
 use crate::common::process::{Stdin, Step, run_with_signals};
 use crate::common::sim::{ADELE, host_env, invocation, passes_of, tenant};

@@ -12,7 +12,7 @@ use super::color::Color;
 use super::dates::{end_of, format_date_time, format_lifetime};
 use super::image::pixel_size;
 use super::language::LanguageChoice;
-use super::links::SafeHref;
+use super::links::{HttpsUrl, SafeHref};
 use super::markup::Markup;
 use super::notice::{Notice, ServiceDesk};
 use crate::text::strip_unsafe;
@@ -31,14 +31,14 @@ pub struct RenderedEmail {
     pub subject: String,
     /// The complete HTML document.
     pub html: String,
-    /// Configuration problems that were worked around (bad colour, refused link), one
+    /// Configuration that was worked around (a phone number shown without a link), one
     /// sentence each, for the Warning stream.
     pub warnings: Vec<String>,
 }
 
 /// Renders the email in the chosen language. Values from the notice are HTML-escaped;
-/// links are rendered only when they pass [`SafeHref`], otherwise they are left out and
-/// reported in [`RenderedEmail::warnings`].
+/// links are made only by [`SafeHref`] from the notice's validated values. A phone number
+/// without its country code is shown unlinked and reported in [`RenderedEmail::warnings`].
 pub fn render(
     notice: &Notice,
     choice: &LanguageChoice,
@@ -60,18 +60,11 @@ pub fn render(
         _ => catalog.text.greeting.clone(),
     };
 
-    let accent = Color::or_default(
-        notice.branding.accent_color.as_deref(),
-        Color::DEFAULT_ACCENT,
-        "BrandingAccentColor",
-        &mut warnings,
-    );
-    let text_color = Color::or_default(
-        notice.branding.text_color.as_deref(),
-        Color::DEFAULT_TEXT,
-        "BrandingTextColor",
-        &mut warnings,
-    );
+    let accent = notice
+        .branding
+        .accent_color
+        .unwrap_or(Color::DEFAULT_ACCENT);
+    let text_color = notice.branding.text_color.unwrap_or(Color::DEFAULT_TEXT);
 
     let details = Details {
         account: Markup::breakable(upn.trim()),
@@ -85,9 +78,7 @@ pub fn render(
         },
     };
     let service_desk = ServiceDeskView::new(&notice.service_desk, &mut warnings);
-    let footer_link = notice.branding.footer_link.as_deref();
-    let footer_link = optional_https(footer_link, "BrandingFooterLink", &mut warnings)
-        .map(|href| Link::configured(href, footer_link));
+    let footer_link = notice.branding.footer_link.as_ref().map(Link::configured);
 
     let layout = Layout {
         lang: language.code(),
@@ -216,44 +207,35 @@ struct ServiceDeskView {
 }
 
 impl ServiceDeskView {
-    /// The usable parts of the configured Service Desk; refused parts become warnings.
+    /// The configured Service Desk; a national phone number is shown without a link.
     fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
-        let name = set(desk.display_name.as_deref()).map(str::to_owned);
-        let email = set(desk.email.as_deref()).and_then(|email| match SafeHref::mailto(email) {
-            Ok(href) => Some(Link {
-                href,
-                label: Markup::breakable(email),
-            }),
-            Err(why) => {
-                warnings.push(format!("ServiceDeskEmail {email:?} left out: {why}"));
-                None
-            }
+        let name = desk
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let email = desk.email.as_ref().map(|email| Link {
+            href: SafeHref::mailto(email),
+            label: Markup::breakable(email.as_str()),
         });
-        let phone = set(desk.phone.as_deref()).and_then(|phone| match SafeHref::tel(phone) {
-            Ok(href) => Some(Phone {
-                href: Some(href),
-                label: Markup::escaped(phone),
-            }),
-            Err(why @ super::links::LinkRefused::NotInternational) => {
+        let phone = desk.phone.as_ref().map(|phone| {
+            let href = SafeHref::tel(phone);
+            if href.is_none() {
                 // A national number still helps a reader in that country; only the
                 // tap-to-call link would dial wrongly from abroad.
                 warnings.push(format!(
-                    "ServiceDeskPhone {phone:?} shown without a link: {why}"
+                    "ServiceDeskPhone {:?} shown without a link: not in international format (+country code)",
+                    phone.as_str()
                 ));
-                Some(Phone {
-                    href: None,
-                    label: Markup::escaped(phone),
-                })
             }
-            Err(why) => {
-                warnings.push(format!("ServiceDeskPhone {phone:?} left out: {why}"));
-                None
+            Phone {
+                href,
+                label: Markup::escaped(phone.as_str()),
             }
         });
-        let portal = optional_https(desk.portal_url.as_deref(), "ServiceDeskPortalUrl", warnings)
-            .map(|href| Link::configured(href, desk.portal_url.as_deref()));
-        let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
-            .map(|href| Link::configured(href, desk.ticket_url.as_deref()));
+        let portal = desk.portal_url.as_ref().map(Link::configured);
+        let ticket = desk.ticket_url.as_ref().map(Link::configured);
         let has_contacts =
             email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
         ServiceDeskView {
@@ -272,17 +254,15 @@ impl Link {
     /// really goes to; otherwise with the parsed URL, so a look-alike (an international name
     /// shown in its `xn--` form, a numeric address, `\` read as `/`) is shown as the parser
     /// reads it.
-    fn configured(href: SafeHref, written: Option<&str>) -> Link {
-        let written = written.map(str::trim).unwrap_or_default();
+    fn configured(url: &HttpsUrl) -> Link {
+        let href = SafeHref::https(url);
+        let written = url.written().trim();
         let label = if shows_its_host(written, &href) {
-            written
+            Markup::breakable(written)
         } else {
-            href.as_str()
+            Markup::breakable(href.as_str())
         };
-        Link {
-            label: Markup::breakable(label),
-            href,
-        }
+        Link { label, href }
     }
 }
 
@@ -296,23 +276,6 @@ fn shows_its_host(written: &str, href: &SafeHref) -> bool {
         rest[..end].to_ascii_lowercase()
     };
     plain && !written.is_empty() && authority(written) == authority(href.as_str())
-}
-
-/// A configured value, or `None` when unset or blank.
-fn set(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// An https link from a setting, or `None` plus a warning naming the setting.
-fn optional_https(
-    value: Option<&str>,
-    setting: &str,
-    warnings: &mut Vec<String>,
-) -> Option<SafeHref> {
-    let value = set(value)?;
-    SafeHref::https(value)
-        .map_err(|why| warnings.push(format!("{setting} {value:?} left out: {why}")))
-        .ok()
 }
 
 #[cfg(test)]
@@ -339,7 +302,7 @@ mod tests {
     #[test]
     fn a_url_is_shown_as_written_when_that_shows_where_it_goes() {
         let label = |written: &str| {
-            let link = Link::configured(SafeHref::https(written).unwrap(), Some(written));
+            let link = Link::configured(&HttpsUrl::parse(written).unwrap());
             link.label.to_string().replace("<wbr>", "")
         };
         assert_eq!(

@@ -1,8 +1,8 @@
 //! Running the binary against a simulated tenant started by the test: the tenant, the
 //! invocation, and a run with only what a job host on Azure Automation would set.
 
+use graph_sim::{Simulator, TenantFile};
 use serde_json::{Value, json};
-use tap_runbook::simulate::{Simulator, TenantFile};
 
 use super::{Run, Test, fixture};
 

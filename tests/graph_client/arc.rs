@@ -5,11 +5,11 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use graph_sim::{Simulator, TenantFile};
 use serde_json::{Value, json};
 use tap_runbook::auth::{ArcTokensFolder, Credential, CredentialKind, Environment};
 use tap_runbook::graph::{Cloud, HttpSettings, build_http_client};
 use tap_runbook::job::ErrorCode;
-use tap_runbook::simulate::{Simulator, TenantFile};
 
 use super::server::{MockServer, Reply};
 use crate::common::{Run, Test, assert_absent, fixture};

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::form;
 use super::identity::{managed_identity_answer, msi_error};
-use crate::simulate::pass::{new_id, random_alphanumeric};
-use crate::simulate::state::{SimulatorState, lock};
+use crate::pass::{new_id, random_alphanumeric};
+use crate::state::{SimulatorState, lock};
 
 /// `GET /metadata/identity/oauth2/token?api-version=2020-06-01&resource=…` with `Metadata: true`.
 pub(crate) async fn arc_token(

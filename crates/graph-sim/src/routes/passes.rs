@@ -8,10 +8,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::graph_path::ApiVersion;
-use crate::simulate::envelope::{GraphError, odata_json};
-use crate::simulate::pass::TemporaryAccessPass;
-use crate::simulate::state::{SimulatorState, lock};
-use crate::simulate::tenant::PassRequest;
+use crate::envelope::{GraphError, odata_json};
+use crate::pass::TemporaryAccessPass;
+use crate::state::{SimulatorState, lock};
+use crate::tenant::PassRequest;
 
 const ODATA_TYPE: &str = "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
 

@@ -16,14 +16,17 @@ mod pass;
 mod pipeline;
 mod records;
 mod routes;
+mod secret;
 mod server;
 mod state;
 mod tenant;
 mod tenant_file;
+mod time_format;
 mod tokens;
 
 pub use error::SimulatorError;
 pub use records::{OutboxEntry, RecordedRequest};
+pub use secret::Secret;
 pub use server::{Simulator, banner, serve_forever};
 pub use tenant_file::{
     AppRegistration, ExistingPassRule, ExpiresOnFormat, FaultSpec, PassRecord, PolicyState,

@@ -12,8 +12,8 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use crate::simulate::state::{SimulatorState, lock};
-use crate::simulate::tenant_file::FaultSpec;
+use crate::state::{SimulatorState, lock};
+use crate::tenant_file::FaultSpec;
 
 /// `/_sim/state`, `/_sim/outbox`, `/_sim/requests`, `POST /_sim/faults`, `POST /_sim/expire-tokens`.
 pub(crate) fn router() -> Router<Arc<SimulatorState>> {

@@ -4,8 +4,8 @@ use rand::seq::IndexedRandom;
 use serde_json::{Map, Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::job::format_rfc3339;
 use crate::secret::Secret;
+use crate::time_format::format_rfc3339;
 
 /// One `temporaryAccessPassAuthenticationMethod`.
 #[derive(Debug, Clone)]

@@ -77,7 +77,7 @@ pub(crate) async fn pipeline(
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             method,
-            crate::text::escape_unsafe(&path),
+            log_safe(&path),
             status.map_or_else(|| "reset".to_owned(), |s| s.to_string()),
             started.elapsed().as_millis()
         );
@@ -176,4 +176,22 @@ fn throttle(sim: &SimulatorState, method: &Method, path: &str) -> Result<(), Gra
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         GraphError::for_status(StatusCode::TOO_MANY_REQUESTS).with_retry_after(seconds.to_string())
     })
+}
+
+/// `path` for the request log on stderr: controls and the marks that reorder text are written
+/// as `\u{…}` escapes, so a request cannot forge or garble log lines.
+fn log_safe(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        let reorders = matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        );
+        if c.is_control() || reorders {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -5,8 +5,8 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::graph_path::ApiVersion;
-use crate::simulate::envelope::odata_json;
-use crate::simulate::state::{SimulatorState, lock};
+use crate::envelope::odata_json;
+use crate::state::{SimulatorState, lock};
 
 /// The policy shaped like the Graph reference example; targets are always all users, since
 /// per-user exclusion is modelled by the user's `tapExcludedByPolicy` flag.

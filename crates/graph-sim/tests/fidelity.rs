@@ -5,9 +5,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use graph_sim::{ExistingPassRule, PassRecord};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tap_runbook::simulate::{ExistingPassRule, PassRecord};
 use time::{Duration, OffsetDateTime};
 
 use super::{ADELE, ADELE_ID, SENDER, Tenant, V1, fixture, graph_error, taps};
@@ -48,7 +48,7 @@ async fn a_create_over_a_valid_or_expired_pass_replaces_it() {
 
 #[test]
 fn every_fixture_tenant_replaces_like_graph() {
-    let dir = format!("{}/fixtures/tenants", env!("CARGO_MANIFEST_DIR"));
+    let dir = super::fixtures().join("tenants");
     let mut names = vec!["tenant.json".to_owned()];
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::form;
-use crate::simulate::state::{SimulatorState, lock};
-use crate::simulate::tenant_file::ExpiresOnFormat;
+use crate::state::{SimulatorState, lock};
+use crate::tenant_file::ExpiresOnFormat;
 
 /// `GET /msi/token?resource=…&api-version=2019-08-01` with `X-IDENTITY-HEADER` (Automation,
 /// App Service), or `api-version=2017-09-01` with `secret` (hybrid workers, legacy). Without

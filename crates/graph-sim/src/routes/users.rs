@@ -6,9 +6,9 @@ use serde_json::{Map, Value, json};
 
 use super::form;
 use super::graph_path::ApiVersion;
-use crate::simulate::envelope::{GraphError, odata_json};
-use crate::simulate::state::{SimulatorState, lock};
-use crate::simulate::tenant::DEFAULT_USER_PROPERTIES;
+use crate::envelope::{GraphError, odata_json};
+use crate::state::{SimulatorState, lock};
+use crate::tenant::DEFAULT_USER_PROPERTIES;
 
 /// What Graph answers for a `user` property the tenant file does not model.
 #[derive(Clone, Copy)]

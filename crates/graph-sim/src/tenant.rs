@@ -9,7 +9,7 @@ use super::pass::{TemporaryAccessPass, generate_pass_value, new_id};
 use super::tenant_file::{
     ExistingPassRule, PolicyState, TapPolicy, TenantFile, UserRecord, UserType,
 };
-use crate::job::format_rfc3339;
+use crate::time_format::format_rfc3339;
 
 /// How far in the past a requested `startDateTime` may lie, to absorb clock skew.
 const START_TOLERANCE: Duration = Duration::minutes(5);

@@ -16,7 +16,6 @@ use super::records::{OutboxEntry, RecordedRequest};
 use super::routes;
 use super::state::{SimulatorState, lock};
 use super::tenant_file::{FaultSpec, TenantFile};
-use crate::signals::StopSignals;
 
 /// A simulated tenant serving on a loopback port of the current tokio runtime. Dropping it
 /// stops the server; [`Simulator::shutdown`] also waits for it.
@@ -219,11 +218,14 @@ fn powershell_quote(value: &str) -> String {
     quoted
 }
 
-/// Serves `tenant` on `listen` until a stop signal (Ctrl-C, SIGTERM, a Windows console event), after printing [`banner`] to stdout.
-/// The signals are listened for before the banner appears, so a client that stops the
-/// simulator as soon as it has read the banner still gets a clean shutdown.
-pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(), SimulatorError> {
-    let mut signals = StopSignals::listen().map_err(SimulatorError::Serve)?;
+/// Serves `tenant` on `listen` until `shutdown` completes, after printing [`banner`] to stdout.
+/// The caller creates `shutdown` (for example from its stop signals) before calling, so a client
+/// that stops the simulator as soon as it has read the banner still gets a clean shutdown.
+pub async fn serve_forever(
+    tenant: TenantFile,
+    listen: SocketAddr,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), SimulatorError> {
     let simulator = Simulator::start(tenant, listen).await?;
     simulator
         .state
@@ -231,7 +233,7 @@ pub async fn serve_forever(tenant: TenantFile, listen: SocketAddr) -> Result<(),
         .store(true, std::sync::atomic::Ordering::Relaxed);
     print!("{}", banner(&simulator));
     let _ = std::io::stdout().flush();
-    signals.next().await;
+    shutdown.await;
     simulator.shutdown().await
 }
 

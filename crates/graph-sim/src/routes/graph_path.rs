@@ -1,7 +1,7 @@
 //! Graph paths, parsed by hand: the `/users('…')` key form, percent-encoded segments and
 //! case-insensitive names do not fit a router's patterns.
 
-use super::super::envelope::GraphError;
+use crate::envelope::GraphError;
 
 /// The Graph API version a request addressed; echoed in `@odata.context`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

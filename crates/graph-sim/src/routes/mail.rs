@@ -6,9 +6,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::Value;
 
-use crate::simulate::envelope::{GraphError, RequestContext};
-use crate::simulate::records::OutboxEntry;
-use crate::simulate::state::{SimulatorState, lock};
+use crate::envelope::{GraphError, RequestContext};
+use crate::records::OutboxEntry;
+use crate::state::{SimulatorState, lock};
 
 pub(crate) fn send(
     sim: &SimulatorState,

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 
 use super::graph_path::{self, GraphResource};
 use super::{mail, passes, policy, users};
-use crate::simulate::envelope::{GraphError, RequestContext};
-use crate::simulate::state::{SimulatorState, lock};
+use crate::envelope::{GraphError, RequestContext};
+use crate::state::{SimulatorState, lock};
 
 /// Roles that allow reading users.
 const USER_READ: &[&str] = &[

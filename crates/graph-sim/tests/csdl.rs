@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// The extract of Graph's v1.0 metadata the simulator is held to.
-const EXTRACT: &str = include_str!("../data/graph-csdl-extract.xml");
+const EXTRACT: &str = include_str!("data/graph-csdl-extract.xml");
 
 /// One structural or navigation property.
 #[derive(Debug, Clone)]
