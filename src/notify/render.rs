@@ -66,18 +66,30 @@ pub fn render(
         .unwrap_or(Color::DEFAULT_ACCENT);
     let text_color = notice.branding.text_color.unwrap_or(Color::DEFAULT_TEXT);
 
-    let details = Details {
-        account: Markup::breakable(upn.trim()),
-        valid_from: format_date_time(&catalog, notice.start),
-        valid_until: format_date_time(&catalog, end_of(notice.start, notice.lifetime_minutes)),
-        duration: format_lifetime(language, &catalog, notice.lifetime_minutes),
-        usage: if notice.is_usable_once {
-            catalog.text.usage_once.clone()
-        } else {
-            catalog.text.usage_multiple.clone()
-        },
-    };
-    let service_desk = ServiceDeskView::new(&notice.service_desk, &mut warnings);
+    let text = &catalog.text;
+    let end = end_of(notice.start, notice.lifetime_minutes);
+    let facts = vec![
+        // With break points, so a phone wraps the account at a separator.
+        Fact::new(&text.label_account, Markup::breakable(upn.trim())),
+        Fact::text(
+            &text.label_valid_from,
+            &format_date_time(&catalog, notice.start),
+        ),
+        Fact::text(
+            &text.label_duration,
+            &format_lifetime(language, &catalog, notice.lifetime_minutes),
+        ),
+        Fact::text(&text.label_valid_until, &format_date_time(&catalog, end)),
+        Fact::new(
+            &text.label_usage,
+            if notice.is_usable_once {
+                text.usage_once.clone()
+            } else {
+                text.usage_multiple.clone()
+            },
+        ),
+    ];
+    let service_desk = ServiceDeskView::new(&notice.service_desk, text, &mut warnings);
     let footer_link = notice.branding.footer_link.as_ref().map(Link::configured);
 
     let layout = Layout {
@@ -87,9 +99,9 @@ pub fn render(
         accent,
         on_accent: accent.readable_text_on(),
         text_color,
-        text: &catalog.text,
+        text,
         greeting,
-        details,
+        facts,
         service_desk,
         header_image: images
             .header
@@ -122,21 +134,27 @@ struct Layout<'a> {
     text_color: Color,
     text: &'a Texts,
     greeting: Markup,
-    details: Details,
-    service_desk: ServiceDeskView,
+    facts: Vec<Fact<'a>>,
+    service_desk: ServiceDeskView<'a>,
     header_image: Option<ImageView>,
     footer_image: Option<ImageView>,
     footer_link: Option<Link>,
 }
 
-struct Details {
-    /// The account, with break points so a phone wraps it at a separator.
-    account: Markup,
-    valid_from: String,
-    valid_until: String,
-    duration: String,
-    /// A catalog fragment.
-    usage: Markup,
+/// One row of the facts table.
+struct Fact<'a> {
+    label: &'a Markup,
+    value: Markup,
+}
+
+impl<'a> Fact<'a> {
+    fn new(label: &'a Markup, value: Markup) -> Fact<'a> {
+        Fact { label, value }
+    }
+
+    fn text(label: &'a Markup, value: &str) -> Fact<'a> {
+        Fact::new(label, Markup::escaped(value))
+    }
 }
 
 struct ImageView {
@@ -189,37 +207,49 @@ struct Link {
     label: Markup,
 }
 
-/// A phone number, linked when it is in international form.
-struct Phone {
+/// One way to reach the desk: a label and the address, linked when it can be.
+struct Contact<'a> {
+    label: &'a Markup,
     href: Option<SafeHref>,
-    label: Markup,
+    text: Markup,
 }
 
-struct ServiceDeskView {
+impl<'a> Contact<'a> {
+    fn link(label: &'a Markup, link: Link) -> Contact<'a> {
+        Contact {
+            label,
+            href: Some(link.href),
+            text: link.label,
+        }
+    }
+}
+
+struct ServiceDeskView<'a> {
     /// Signs the email, and heads the contact block when there is one.
     name: Option<String>,
-    /// Whether there is a way to reach the desk, i.e. a contact block to point to.
-    has_contacts: bool,
-    email: Option<Link>,
-    phone: Option<Phone>,
-    portal: Option<Link>,
-    ticket: Option<Link>,
+    /// Email, phone, portal and ticket, those that are set, in that order; when there are
+    /// none, there is no contact block to point to.
+    contacts: Vec<Contact<'a>>,
 }
 
-impl ServiceDeskView {
+impl<'a> ServiceDeskView<'a> {
     /// The configured Service Desk; a national phone number is shown without a link.
-    fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
+    fn new(desk: &ServiceDesk, text: &'a Texts, warnings: &mut Vec<String>) -> ServiceDeskView<'a> {
         let name = desk
             .display_name
             .as_deref()
             .map(str::trim)
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
-        let email = desk.email.as_ref().map(|email| Link {
-            href: SafeHref::mailto(email),
-            label: Markup::breakable(email.as_str()),
-        });
-        let phone = desk.phone.as_ref().map(|phone| {
+        let mut contacts = Vec::new();
+        if let Some(email) = &desk.email {
+            let link = Link {
+                href: SafeHref::mailto(email),
+                label: Markup::breakable(email.as_str()),
+            };
+            contacts.push(Contact::link(&text.label_email, link));
+        }
+        if let Some(phone) = &desk.phone {
             let href = SafeHref::tel(phone);
             if href.is_none() {
                 // A national number still helps a reader in that country; only the
@@ -229,23 +259,21 @@ impl ServiceDeskView {
                     phone.as_str()
                 ));
             }
-            Phone {
+            contacts.push(Contact {
+                label: &text.label_phone,
                 href,
-                label: Markup::escaped(phone.as_str()),
-            }
-        });
-        let portal = desk.portal_url.as_ref().map(Link::configured);
-        let ticket = desk.ticket_url.as_ref().map(Link::configured);
-        let has_contacts =
-            email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
-        ServiceDeskView {
-            name,
-            has_contacts,
-            email,
-            phone,
-            portal,
-            ticket,
+                text: Markup::escaped(phone.as_str()),
+            });
         }
+        for (label, url) in [
+            (&text.label_portal, &desk.portal_url),
+            (&text.label_ticket, &desk.ticket_url),
+        ] {
+            if let Some(url) = url {
+                contacts.push(Contact::link(label, Link::configured(url)));
+            }
+        }
+        ServiceDeskView { name, contacts }
     }
 }
 
