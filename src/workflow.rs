@@ -466,9 +466,9 @@ async fn notify_user(
     };
     let images = if !job.download_branding {
         log.verbose(if job.what_if {
-            "What if: branding images are not downloaded"
+            "What if: branding images are not downloaded (--outbox-images downloads them for the preview)"
         } else {
-            "Branding images are not downloaded when running against a simulated tenant"
+            "Branding images are not downloaded when running against a simulated tenant (--outbox-images downloads them for the preview)"
         });
         notify::InlineImages::default()
     } else if let Some(fetcher) = job.images {

@@ -134,7 +134,7 @@ async fn what_if_downloads_nothing() {
     assert!(
         run.stream("Verbose")
             .iter()
-            .any(|v| v == "What if: branding images are not downloaded")
+            .any(|v| v == "What if: branding images are not downloaded (--outbox-images downloads them for the preview)")
     );
     assert_eq!(server.connections(), 0);
 }
