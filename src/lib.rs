@@ -1,6 +1,7 @@
 //! tap-runbook: create a Temporary Access Pass for one Microsoft Entra ID user through
 //! Microsoft Graph, as a job-host runbook. See ARCHITECTURE.md for the code map.
 
+pub mod address;
 pub mod app;
 pub mod auth;
 pub mod cli;

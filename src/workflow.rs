@@ -14,6 +14,7 @@ use time::format_description::well_known::Rfc3339;
 
 pub use progress::Progress;
 
+use crate::address::EmailAddress;
 use crate::graph::{
     CreatePass, CreatedPass, GraphClient, GraphError, GraphErrorKind, GraphUser, TapMethod,
     TapPolicy, UserRef,
@@ -271,7 +272,7 @@ async fn preflight(job: &Job<'_>) -> Result<Plan, JobError> {
     let mut create = CreatePass {
         lifetime_in_minutes: req.lifetime_in_minutes,
         is_usable_once: req.one_time_use_only,
-        start_date_time: req.start_date_time.map(format_rfc3339),
+        start_date_time: req.start_date_time,
     };
     match policy {
         Ok(policy) => check_policy(job, &policy, &mut create)?,
@@ -391,7 +392,9 @@ async fn what_if(job: &Job<'_>, plan: &Plan) -> JobResult {
         "What if: would create a pass for {} valid for {} minutes from {}, {}",
         plan.user.user_principal_name,
         plan.create.lifetime_in_minutes,
-        plan.create.start_date_time.as_deref().unwrap_or("now"),
+        plan.create
+            .start_date_time
+            .map_or_else(|| "now".to_owned(), format_rfc3339),
         if plan.create.is_usable_once {
             "one-time use"
         } else {
@@ -514,11 +517,11 @@ async fn notify_user(
         log.output(format!(
             "What if: would email {recipient} in {} from {}",
             choice.language.code(),
-            req.email_from.as_deref().unwrap_or("?")
+            req.email_from.as_ref().map_or("?", EmailAddress::as_str)
         ));
         return outcome;
     }
-    let Some(sender) = req.email_from.as_deref() else {
+    let Some(sender) = req.email_from.as_ref().map(EmailAddress::as_str) else {
         log.warning("No sender mailbox (EmailFrom) is set; the notification was not sent");
         return outcome;
     };

@@ -1,6 +1,7 @@
 //! The Graph resources the job reads and writes, as typed values.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use time::OffsetDateTime;
 
 use crate::secret::Secret;
 
@@ -81,9 +82,17 @@ pub struct CreatePass {
     pub lifetime_in_minutes: u32,
     /// Whether it works once.
     pub is_usable_once: bool,
-    /// When it becomes usable (RFC 3339); Graph's default is now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_date_time: Option<String>,
+    /// When it becomes usable; Graph's default is now.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rfc3339")]
+    pub start_date_time: Option<OffsetDateTime>,
+}
+
+/// A start as the job writes every time: UTC, RFC 3339, milliseconds.
+fn rfc3339<S: Serializer>(start: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+    match start {
+        Some(t) => s.serialize_str(&crate::job::format_rfc3339(*t)),
+        None => s.serialize_none(),
+    }
 }
 
 /// The pass Graph created, with its value: the only time Graph returns it.
@@ -133,7 +142,7 @@ impl CreatedPassBody {
             id: self.id,
             start_date_time: self
                 .start_date_time
-                .or_else(|| asked.start_date_time.clone()),
+                .or_else(|| asked.start_date_time.map(crate::job::format_rfc3339)),
             lifetime_in_minutes: self
                 .lifetime_in_minutes
                 .unwrap_or(asked.lifetime_in_minutes),

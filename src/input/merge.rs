@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::customization::{Customization, Modifiers};
 use super::invocation::Invocation;
-use super::rules::{self, Verdict, allowed_text};
+use super::rules::{self, Accepted, TypedValue, Verdict, allowed_text};
 use super::suggest::did_you_mean;
 use super::value::{ParamValue, coerce, display_key};
 use crate::job::Problem;
@@ -42,7 +42,10 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolvedParameter {
     pub name: String,
+    /// The value as written.
     pub value: ParamValue,
+    /// The value in its format's type, when the parameter has a format and the value is set.
+    pub typed: Option<TypedValue>,
     pub source: Source,
     /// Hidden from the form by the customization.
     pub hidden: bool,
@@ -74,14 +77,6 @@ impl ResolvedParameters {
             self.get(name).map(|p| &p.value),
             Some(ParamValue::Boolean(true))
         )
-    }
-
-    /// The Int32 value of `name`.
-    pub fn int(&self, name: &str) -> Option<i32> {
-        match self.get(name).map(|p| &p.value) {
-            Some(ParamValue::Int32(i)) => Some(*i),
-            _ => None,
-        }
     }
 
     /// As JSON: `{ name: { value, source } }`, for `validate` and Verbose lines.
@@ -144,11 +139,15 @@ pub fn merge(
         let mandatory = pick(|m| m.mandatory);
         let allow_edit = pick(|m| m.allow_edit);
 
-        let mut current: Option<(ParamValue, Source)> = spec
+        // The manifest's default passes the same rule, so it has its typed form too.
+        let mut current: Option<(Accepted, Source)> = spec
             .default
             .as_ref()
             .and_then(|d| coerce(spec, d).ok().flatten())
-            .map(|v| (v, Source::Default));
+            .and_then(|v| match rules::check(spec, v, now) {
+                Verdict::Accept(accepted) => Some((accepted, Source::Default)),
+                Verdict::Warn(..) | Verdict::Refuse(_) => None,
+            });
 
         if let Some(path) = &spec.setting
             && let Some(raw) = tenant.setting(path).filter(|v| !is_blank(v))
@@ -172,13 +171,14 @@ pub fn merge(
             .map(|(_, w, r)| (w, r))
         {
             let field = format!("parameters.{}", display_key(written));
-            if let Some(v) = accept(spec, raw, &field, now, &mut report) {
+            if let Some(given) = accept(spec, raw, &field, now, &mut report) {
+                let v = &given.value;
                 if hidden {
                     hidden_given.push(spec.name.as_str());
                 }
                 if read_only
-                    && let Some((fixed, _)) = &current
-                    && !same_value(spec, fixed, &v)
+                    && let Some((Accepted { value: fixed, .. }, _)) = &current
+                    && !same_value(spec, fixed, v)
                 {
                     report.problems.push(Problem {
                                 field: field.clone(),
@@ -191,8 +191,8 @@ pub fn merge(
                 if spec.tenant_owned
                     && !allow_edit
                     && !read_only
-                    && let Some((fixed, _)) = &current
-                    && !same_value(spec, fixed, &v)
+                    && let Some((Accepted { value: fixed, .. }, _)) = &current
+                    && !same_value(spec, fixed, v)
                 {
                     let configured = match fixed {
                         ParamValue::String(s) if s.is_empty() => {
@@ -218,7 +218,7 @@ pub fn merge(
                         .iter()
                         .filter_map(|o| coerce(spec, o).ok().flatten())
                         .collect();
-                    if !offered.iter().any(|o| same_value(spec, o, &v)) {
+                    if !offered.iter().any(|o| same_value(spec, o, v)) {
                         let list: Vec<String> = offered.iter().map(ToString::to_string).collect();
                         report.problems.push(Problem {
                             field,
@@ -229,14 +229,13 @@ pub fn merge(
                         });
                     }
                 }
-                current = Some((v, Source::Invocation));
+                current = Some((given, Source::Invocation));
             }
         }
 
         let missing = match &current {
             None => true,
-            Some((ParamValue::String(s), _)) => s.is_empty(),
-            Some(_) => false,
+            Some((accepted, _)) => accepted.value.as_str() == Some(""),
         };
         // A refused value was reported already; "is required" would only repeat it.
         let refused = report.problems.len() > problems_before;
@@ -251,10 +250,11 @@ pub fn merge(
                 allowed: Some(allowed_text(spec)),
             });
         }
-        if let Some((value, source)) = current {
+        if let Some((Accepted { value, typed }, source)) = current {
             resolved.push(ResolvedParameter {
                 name: spec.name.clone(),
                 value,
+                typed,
                 source,
                 hidden,
                 read_only,
@@ -320,7 +320,7 @@ fn accept(
     field: &str,
     now: OffsetDateTime,
     report: &mut MergeReport,
-) -> Option<ParamValue> {
+) -> Option<Accepted> {
     let value = match coerce(spec, raw) {
         Ok(v) => v?,
         Err(problem) => {
@@ -336,7 +336,7 @@ fn accept(
         Verdict::Accept(v) => Some(v),
         Verdict::Warn(v, warning) => {
             report.warnings.push(warning);
-            Some(v)
+            Some(Accepted::plain(v))
         }
         Verdict::Refuse(problem) => {
             report.problems.push(Problem {
@@ -498,6 +498,22 @@ mod tests {
             params.text("BrandingHeaderImageUrl").as_deref(),
             Some("https://cdn.fabrikam.com/x.png")
         );
+    }
+
+    #[test]
+    fn every_manifest_default_passes_its_own_rule() {
+        let now = OffsetDateTime::now_utc();
+        for spec in &Manifest::get().parameters {
+            let Some(default) = &spec.default else {
+                continue;
+            };
+            let value = coerce(spec, default).unwrap().unwrap();
+            assert!(
+                matches!(rules::check(spec, value, now), Verdict::Accept(_)),
+                "{}",
+                spec.name
+            );
+        }
     }
 
     #[test]

@@ -9,11 +9,13 @@ pub mod request;
 pub mod rules;
 pub mod schema;
 mod suggest;
+pub mod user_name;
 pub mod value;
 
 pub use customization::{Customization, Shape};
 pub use merge::{ResolvedParameter, ResolvedParameters, Source};
-pub use request::{TapRequest, UserName};
+pub use request::TapRequest;
+pub use user_name::UserName;
 
 use time::OffsetDateTime;
 
@@ -117,6 +119,15 @@ pub fn prepare(
         report.warnings,
         notes,
     ))
+}
+
+/// A problem with `field`, for the report.
+fn problem(field: &str, problem: String, allowed: Option<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        problem,
+        allowed,
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,11 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
+use super::problem;
+use super::rules::allowed_text;
+use super::suggest::did_you_mean;
+use super::value::{display_key, json_kind};
+use crate::job::Problem;
 use crate::manifest::{Format, Manifest, ParamType, ParameterSpec};
 
 /// The shipped schema file.
@@ -364,6 +369,98 @@ pub fn known_keys_at(schema_path: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// A JSON pointer as a dotted field path under `customization`.
+pub(super) fn pointer_to_path(pointer: &str) -> String {
+    let mut out = String::from("customization");
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.bytes().all(|b| b.is_ascii_digit()) && !seg.is_empty() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            out.push('.');
+            out.push_str(&display_key(&seg));
+        }
+    }
+    out
+}
+
+/// The schema's complaints about a normalised document, as problems a person can act on:
+/// unknown keys with a hint, wrong types in words, each problem once.
+pub(super) fn schema_problems(shape: ShapeDef, root: &Value) -> Vec<Problem> {
+    let m = Manifest::get();
+    let mut out = Vec::new();
+    for e in validator(shape).iter_errors(root) {
+        let pointer = e.instance_path().as_str().to_owned();
+        let path = pointer_to_path(&pointer);
+        match e.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let known = known_keys_at(e.schema_path().as_str());
+                let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+                let what = if known.iter().any(|k| k == "UserName") {
+                    "parameter of this runbook"
+                } else if known.iter().any(|k| k == "Hide") {
+                    "modifier"
+                } else {
+                    "key"
+                };
+                for key in unexpected {
+                    out.push(problem(
+                        &format!("{path}.{}", display_key(key)),
+                        format!("is not a known {what}{}", did_you_mean(key, &known_refs)),
+                        Some(known.join(", ")),
+                    ));
+                }
+            }
+            jsonschema::error::ValidationErrorKind::Type {
+                kind: jsonschema::error::TypeKind::Single(expected),
+            } => {
+                let expected = match expected.to_string().as_str() {
+                    t @ ("object" | "array" | "integer") => format!("an {t}"),
+                    t => format!("a {t}"),
+                };
+                let allowed = parameter_at(&pointer).map(|name| {
+                    allowed_text(
+                        m.parameter(&name)
+                            .expect("schema names manifest parameters"),
+                    )
+                });
+                out.push(problem(
+                    &path,
+                    format!("is {}, not {expected}", json_kind(e.instance())),
+                    allowed,
+                ));
+            }
+            _ => {
+                let allowed = parameter_at(&pointer).map(|name| {
+                    allowed_text(
+                        m.parameter(&name)
+                            .expect("schema names manifest parameters"),
+                    )
+                });
+                out.push(problem(&path, e.masked().to_string(), allowed));
+            }
+        }
+    }
+    // A canonical key matches both `properties` and its any-case pattern, so nested errors
+    // arrive twice.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|p| seen.insert((p.field.clone(), p.problem.clone())));
+    out
+}
+
+/// The parameter a value-level schema error is about, from its pointer.
+fn parameter_at(pointer: &str) -> Option<String> {
+    let segs: Vec<&str> = pointer.split('/').collect();
+    let i = segs.iter().position(|s| *s == "Parameters")?;
+    let name = segs.get(i + 1)?;
+    let rest = &segs[i + 2..];
+    let about_value = matches!(
+        rest.first(),
+        Some(&"Default" | &"DefaultValue" | &"SelectSimple")
+    ) || rest.last() == Some(&"Value");
+    about_value.then(|| (*name).to_owned())
 }
 
 #[cfg(test)]

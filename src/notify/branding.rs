@@ -13,7 +13,7 @@ use super::destination::{
     DestinationRefused, Destinations, VettingResolver, check_literal, resolve_vetted,
 };
 use super::image::ImageFormat;
-use super::links::{LinkRefused, SafeHref};
+use super::links::HttpsUrl;
 use super::notice::Branding;
 use crate::net::{HttpSettings, HttpSetupError, client_builder};
 
@@ -125,9 +125,6 @@ impl InlineImages {
 /// Why a branding image is not attached.
 #[derive(Debug, thiserror::Error)]
 pub enum BrandingError {
-    /// The URL is not https (checked before any request is made) or not a URL at all.
-    #[error("{0}")]
-    Refused(LinkRefused),
     /// The host is not a public address, or does not resolve (checked before connecting).
     #[error("{0}")]
     Destination(DestinationRefused),
@@ -155,18 +152,16 @@ pub enum BrandingError {
 /// [`MAX_IMAGE_BYTES`], recognised by its magic bytes, all within `timeout` ([`IMAGE_TIMEOUT`]
 /// in production).
 ///
-/// The https rule and the address rule are checked here, before any request: an address
-/// literal at once, a name by resolving it (the fetcher's resolver checks it again when it
-/// connects directly, and connects only to what it checked).
+/// The URL is https by its type; the address rule is checked here, before any request: an
+/// address literal at once, a name by resolving it (the fetcher's resolver checks it again
+/// when it connects directly, and connects only to what it checked).
 pub async fn fetch_image(
     fetcher: &ImageFetcher,
-    url: &str,
+    url: &HttpsUrl,
     slot: ImageSlot,
     timeout: Duration,
 ) -> Result<InlineImage, BrandingError> {
-    let href = SafeHref::https(url).map_err(BrandingError::Refused)?;
-    let url =
-        Url::parse(href.as_str()).map_err(|_| BrandingError::Refused(LinkRefused::NotAUrl))?;
+    let url = url.url().clone();
     let bytes = tokio::time::timeout(timeout, async {
         check_literal(&url, fetcher.destinations).map_err(BrandingError::Destination)?;
         // A name with no local answer goes on: reached directly, the resolver fails it again;
@@ -274,13 +269,13 @@ pub async fn fetch_branding(
     let (header, footer) = tokio::join!(
         fetch_configured(
             fetcher,
-            branding.header_image_url.as_deref(),
+            branding.header_image_url.as_ref(),
             ImageSlot::Header,
             timeout
         ),
         fetch_configured(
             fetcher,
-            branding.footer_image_url.as_deref(),
+            branding.footer_image_url.as_ref(),
             ImageSlot::Footer,
             timeout
         ),
@@ -303,17 +298,17 @@ pub async fn fetch_branding(
 /// `None` when the slot is not configured; otherwise the image or why not.
 async fn fetch_configured(
     fetcher: &ImageFetcher,
-    url: Option<&str>,
+    url: Option<&HttpsUrl>,
     slot: ImageSlot,
     timeout: Duration,
 ) -> Option<Result<InlineImage, ImageFailure>> {
-    let url = url.map(str::trim).filter(|url| !url.is_empty())?;
+    let url = url?;
     Some(
         fetch_image(fetcher, url, slot, timeout)
             .await
             .map_err(|error| ImageFailure {
                 slot,
-                url: url.to_owned(),
+                url: url.written().to_owned(),
                 error,
             }),
     )

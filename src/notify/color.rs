@@ -1,4 +1,4 @@
-//! Branding colours: `#RRGGBB` or the default.
+//! Branding colours: `#RRGGBB`, the one rule the input stage checks, or the default.
 
 use serde::Serialize;
 
@@ -15,31 +15,12 @@ impl Color {
 
     /// Parses exactly `#RRGGBB` (hex digits in either case).
     pub fn parse(value: &str) -> Option<Color> {
-        let hex = value.trim().strip_prefix('#')?;
+        let hex = value.strip_prefix('#')?;
         if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
             return None;
         }
         let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
         Some(Color([channel(0)?, channel(2)?, channel(4)?]))
-    }
-
-    /// The configured colour, the default when unset, or the default plus a warning
-    /// naming the setting when the value is not `#RRGGBB`.
-    pub fn or_default(
-        configured: Option<&str>,
-        default: Color,
-        setting: &str,
-        warnings: &mut Vec<String>,
-    ) -> Color {
-        match configured.map(str::trim).filter(|v| !v.is_empty()) {
-            None => default,
-            Some(value) => Color::parse(value).unwrap_or_else(|| {
-                warnings.push(format!(
-                    "{setting} {value:?} is not a #RRGGBB colour; using the default {default}"
-                ));
-                default
-            }),
-        }
     }
 
     /// Black or white, whichever reads better on this colour (WCAG relative luminance),
@@ -95,25 +76,6 @@ mod tests {
         ] {
             assert_eq!(Color::parse(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn invalid_colour_warns_and_falls_back() {
-        let mut warnings = Vec::new();
-        let color = Color::or_default(
-            Some("red;background:url(x)"),
-            Color::DEFAULT_ACCENT,
-            "BrandingAccentColor",
-            &mut warnings,
-        );
-        assert_eq!(color, Color::DEFAULT_ACCENT);
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].starts_with("BrandingAccentColor"));
-        assert_eq!(
-            Color::or_default(Some(" "), Color::DEFAULT_TEXT, "x", &mut warnings),
-            Color::DEFAULT_TEXT
-        );
-        assert_eq!(warnings.len(), 1);
     }
 
     #[test]

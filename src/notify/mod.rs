@@ -19,6 +19,7 @@ mod language;
 mod links;
 mod message;
 mod notice;
+mod phone;
 mod render;
 
 pub use branding::{
@@ -31,9 +32,10 @@ pub use image::ImageFormat;
 pub use language::{
     Language, LanguageChoice, LanguageReason, SHIPPED_LANGUAGES, UnknownLanguage, choose_language,
 };
-pub use links::{LinkRefused, SafeHref};
+pub use links::{HttpsUrl, LinkRefused, SafeHref};
 pub use message::{OutboxEntry, recipient, sendmail_body, write_outbox};
 pub use notice::{Branding, Notice, ServiceDesk};
+pub use phone::PhoneNumber;
 pub use render::{RenderedEmail, render};
 
 /// Why an email could not be rendered. These are defects of the shipped templates, not

@@ -2,6 +2,11 @@
 
 use time::OffsetDateTime;
 
+use super::color::Color;
+use super::links::HttpsUrl;
+use super::phone::PhoneNumber;
+use crate::address::EmailAddress;
+
 /// Everything the notification email needs to know about the new pass and who to call.
 ///
 /// There is no field for the pass value, and there must never be one: the email tells the
@@ -24,32 +29,32 @@ pub struct Notice {
     pub branding: Branding,
 }
 
-/// Contact details of the IT Service Desk, as configured (unvalidated).
+/// Contact details of the IT Service Desk, as configured and validated.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceDesk {
     /// Name shown as the sender's signature and the heading of the contact block.
     pub display_name: Option<String>,
     /// Address for a `mailto:` link.
-    pub email: Option<String>,
-    /// Number for a `tel:` link, in international format (`+49 89 1234-567`).
-    pub phone: Option<String>,
-    /// Self-service portal, https only.
-    pub portal_url: Option<String>,
-    /// Where to open a ticket, https only.
-    pub ticket_url: Option<String>,
+    pub email: Option<EmailAddress>,
+    /// Number for a `tel:` link when in international format (`+49 89 1234-567`).
+    pub phone: Option<PhoneNumber>,
+    /// Self-service portal.
+    pub portal_url: Option<HttpsUrl>,
+    /// Where to open a ticket.
+    pub ticket_url: Option<HttpsUrl>,
 }
 
-/// The tenant's branding, as configured (unvalidated).
+/// The tenant's branding, as configured and validated.
 #[derive(Debug, Clone, Default)]
 pub struct Branding {
     /// Image above the message, fetched and attached inline.
-    pub header_image_url: Option<String>,
+    pub header_image_url: Option<HttpsUrl>,
     /// Image in the footer, fetched and attached inline.
-    pub footer_image_url: Option<String>,
-    /// Where the footer image (or, without one, a footer link) points, https only.
-    pub footer_link: Option<String>,
-    /// `#RRGGBB` for the heading band and links.
-    pub accent_color: Option<String>,
-    /// `#RRGGBB` for body text.
-    pub text_color: Option<String>,
+    pub footer_image_url: Option<HttpsUrl>,
+    /// Where the footer image (or, without one, a footer link) points.
+    pub footer_link: Option<HttpsUrl>,
+    /// For the heading band and links; the default accent when unset.
+    pub accent_color: Option<Color>,
+    /// For body text; the default text colour when unset.
+    pub text_color: Option<Color>,
 }

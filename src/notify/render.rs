@@ -12,7 +12,7 @@ use super::color::Color;
 use super::dates::{end_of, format_date_time, format_lifetime};
 use super::image::pixel_size;
 use super::language::LanguageChoice;
-use super::links::SafeHref;
+use super::links::{HttpsUrl, SafeHref};
 use super::notice::{Notice, ServiceDesk};
 use crate::text::strip_unsafe;
 
@@ -33,14 +33,14 @@ pub struct RenderedEmail {
     pub subject: String,
     /// The complete HTML document.
     pub html: String,
-    /// Configuration problems that were worked around (bad colour, refused link), one
+    /// Configuration that was worked around (a phone number shown without a link), one
     /// sentence each, for the Warning stream.
     pub warnings: Vec<String>,
 }
 
 /// Renders the email in the chosen language. Values from the notice are HTML-escaped;
-/// links are rendered only when they pass [`SafeHref`], otherwise they are left out and
-/// reported in [`RenderedEmail::warnings`].
+/// links are made only by [`SafeHref`] from the notice's validated values. A phone number
+/// without its country code is shown unlinked and reported in [`RenderedEmail::warnings`].
 pub fn render(
     notice: &Notice,
     choice: &LanguageChoice,
@@ -78,18 +78,11 @@ pub fn render(
         text.insert(key.clone(), fragment);
     }
 
-    let accent = Color::or_default(
-        notice.branding.accent_color.as_deref(),
-        Color::DEFAULT_ACCENT,
-        "BrandingAccentColor",
-        &mut warnings,
-    );
-    let text_color = Color::or_default(
-        notice.branding.text_color.as_deref(),
-        Color::DEFAULT_TEXT,
-        "BrandingTextColor",
-        &mut warnings,
-    );
+    let accent = notice
+        .branding
+        .accent_color
+        .unwrap_or(Color::DEFAULT_ACCENT);
+    let text_color = notice.branding.text_color.unwrap_or(Color::DEFAULT_TEXT);
 
     let usage = if notice.is_usable_once {
         &text["usage_once"]
@@ -122,11 +115,7 @@ pub fn render(
             .footer
             .as_ref()
             .map(|image| ImageView::new(image, FOOTER_IMAGE_MAX_WIDTH)),
-        footer_link: optional_https(
-            notice.branding.footer_link.as_deref(),
-            "BrandingFooterLink",
-            &mut warnings,
-        ),
+        footer_link: notice.branding.footer_link.as_ref().map(SafeHref::https),
         text,
     };
     let html = engine
@@ -233,45 +222,35 @@ struct ServiceDeskView {
 }
 
 impl ServiceDeskView {
-    /// The usable parts of the configured Service Desk; refused parts become warnings.
+    /// The configured Service Desk; a national phone number is shown without a link.
     fn new(desk: &ServiceDesk, warnings: &mut Vec<String>) -> ServiceDeskView {
-        let name = set(desk.display_name.as_deref()).map(str::to_owned);
-        let email = set(desk.email.as_deref()).and_then(|email| match SafeHref::mailto(email) {
-            Ok(href) => Some(LinkView {
-                href: Some(href),
-                label: email.to_owned(),
-            }),
-            Err(why) => {
-                warnings.push(format!("ServiceDeskEmail {email:?} left out: {why}"));
-                None
-            }
+        let name = desk
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        let email = desk.email.as_ref().map(|email| LinkView {
+            href: Some(SafeHref::mailto(email)),
+            label: email.as_str().to_owned(),
         });
-        let phone = set(desk.phone.as_deref()).and_then(|phone| match SafeHref::tel(phone) {
-            Ok(href) => Some(LinkView {
-                href: Some(href),
-                label: phone.to_owned(),
-            }),
-            Err(why @ super::links::LinkRefused::NotInternational) => {
+        let phone = desk.phone.as_ref().map(|phone| {
+            let href = SafeHref::tel(phone);
+            if href.is_none() {
                 // A national number still helps a reader in that country; only the
                 // tap-to-call link would dial wrongly from abroad.
                 warnings.push(format!(
-                    "ServiceDeskPhone {phone:?} shown without a link: {why}"
+                    "ServiceDeskPhone {:?} shown without a link: not in international format (+country code)",
+                    phone.as_str()
                 ));
-                Some(LinkView {
-                    href: None,
-                    label: phone.to_owned(),
-                })
             }
-            Err(why) => {
-                warnings.push(format!("ServiceDeskPhone {phone:?} left out: {why}"));
-                None
+            LinkView {
+                href,
+                label: phone.as_str().to_owned(),
             }
         });
-        // The link goes where the parser says; its text is what the admin wrote (no added `/`).
-        let portal = optional_https(desk.portal_url.as_deref(), "ServiceDeskPortalUrl", warnings)
-            .map(|href| LinkView::configured(href, desk.portal_url.as_deref()));
-        let ticket = optional_https(desk.ticket_url.as_deref(), "ServiceDeskTicketUrl", warnings)
-            .map(|href| LinkView::configured(href, desk.ticket_url.as_deref()));
+        let portal = desk.portal_url.as_ref().map(LinkView::configured);
+        let ticket = desk.ticket_url.as_ref().map(LinkView::configured);
         let has_contacts =
             email.is_some() || phone.is_some() || portal.is_some() || ticket.is_some();
         ServiceDeskView {
@@ -289,8 +268,9 @@ impl LinkView {
     /// A link labelled with the URL as configured when it differs from the parsed one only by
     /// the `/` the parser adds; otherwise the parsed one, so a look-alike host is shown in the
     /// form the link really goes to.
-    fn configured(href: SafeHref, written: Option<&str>) -> LinkView {
-        let written = written.map(str::trim).unwrap_or_default();
+    fn configured(url: &HttpsUrl) -> LinkView {
+        let href = SafeHref::https(url);
+        let written = url.written();
         let label = if href.as_str().strip_suffix('/') == Some(written) {
             written.to_owned()
         } else {
@@ -301,23 +281,6 @@ impl LinkView {
             href: Some(href),
         }
     }
-}
-
-/// A configured value, or `None` when unset or blank.
-fn set(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// An https link from a setting, or `None` plus a warning naming the setting.
-fn optional_https(
-    value: Option<&str>,
-    setting: &str,
-    warnings: &mut Vec<String>,
-) -> Option<SafeHref> {
-    let value = set(value)?;
-    SafeHref::https(value)
-        .map_err(|why| warnings.push(format!("{setting} {value:?} left out: {why}")))
-        .ok()
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ async fn policy_refusal_and_mail_refusal() {
     let create = tap_runbook::graph::CreatePass {
         lifetime_in_minutes: 60,
         is_usable_once: true,
-        start_date_time: Some("2026-11-29T10:00:00Z".into()),
+        start_date_time: Some(time::macros::datetime!(2026-11-29 10:00 UTC)),
     };
     let error = f
         .client
@@ -149,7 +149,7 @@ async fn policy_refusal_and_mail_refusal() {
         .unwrap_err();
     assert_eq!(error.to_job_error().code, ErrorCode::PolicyDisabled);
     let body = f.server.requests_to("POST", &passes()).pop().unwrap().body;
-    assert!(body.contains("\"startDateTime\":\"2026-11-29T10:00:00Z\""));
+    assert!(body.contains("\"startDateTime\":\"2026-11-29T10:00:00.000Z\""));
 
     let error = f
         .client

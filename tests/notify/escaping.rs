@@ -1,8 +1,13 @@
 //! Hostile or broken configuration: escaped, refused, reported — and never the pass.
 
-use tap_runbook::notify::{InlineImages, Language, Notice, recipient, sendmail_body};
+use tap_runbook::address::EmailAddress;
+use tap_runbook::notify::{
+    Color, HttpsUrl, InlineImages, Language, LinkRefused, Notice, PhoneNumber, recipient,
+    sendmail_body,
+};
+use time::OffsetDateTime;
 
-use super::fixtures::{bare_notice, full_notice, render_in};
+use super::fixtures::{bare_notice, full_notice, https, phone, render_in};
 
 fn render_en(notice: &Notice) -> tap_runbook::notify::RenderedEmail {
     render_in(Language::En, notice, &InlineImages::default())
@@ -59,36 +64,50 @@ fn direction_marks_and_controls_from_graph_stay_out_of_the_email() {
     assert!(email.html.contains("adele@contoso.com"));
 }
 
+/// `javascript:`, `http:` and `data:` never become a link: they are no [`HttpsUrl`], and the
+/// input stage refuses them, naming each setting, before any email exists.
 #[test]
-fn unsafe_urls_are_left_out_with_a_warning() {
-    let mut notice = full_notice();
-    notice.service_desk.portal_url = Some("javascript:alert(1)".into());
-    notice.service_desk.ticket_url = Some("http://help.contoso.com/new".into());
-    notice.branding.footer_link = Some("data:text/html;base64,PHNjcmlwdD4=".into());
-    let email = render_en(&notice);
-    for absent in [
-        "javascript:",
-        "http://help",
-        "data:",
-        "Self-service portal",
-        "Open a ticket",
-    ] {
-        assert!(!email.html.contains(absent), "{absent}");
-    }
-    assert_eq!(email.warnings.len(), 3, "{:?}", email.warnings);
-    assert!(
-        email.warnings[0]
-            .starts_with("ServiceDeskPortalUrl \"javascript:alert(1)\" left out: only https")
+fn unsafe_urls_cannot_reach_the_email() {
+    let (portal, ticket, footer) = (
+        "javascript:alert(1)",
+        "http://help.contoso.com/new",
+        "data:text/html;base64,PHNjcmlwdD4=",
     );
-    assert!(email.warnings[1].starts_with("ServiceDeskTicketUrl"));
-    assert!(email.warnings[2].starts_with("BrandingFooterLink"));
+    for url in [portal, ticket, footer] {
+        assert_eq!(HttpsUrl::parse(url), Err(LinkRefused::NotHttps), "{url}");
+    }
+    let invocation = serde_json::json!({
+        "UserName": "adele@contoso.com", "CallerName": "op", "ServiceDeskPortalUrl": portal,
+        "ServiceDeskTicketUrl": ticket, "BrandingFooterLink": footer,
+    });
+    let err = tap_runbook::input::prepare(
+        invocation.to_string().as_bytes(),
+        None,
+        OffsetDateTime::now_utc(),
+    )
+    .unwrap_err();
+    let fields: Vec<&str> = err.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "parameters.ServiceDeskPortalUrl",
+            "parameters.ServiceDeskTicketUrl",
+            "parameters.BrandingFooterLink"
+        ]
+    );
+    assert!(
+        err.problems[0]
+            .problem
+            .starts_with("\"javascript:alert(1)\" is not an https URL"),
+        "{}",
+        err.problems[0].problem
+    );
 }
 
 #[test]
 fn a_url_with_quotes_cannot_break_out_of_the_attribute() {
     let mut notice = full_notice();
-    notice.service_desk.portal_url =
-        Some("https://help.contoso.com/\" onmouseover=\"alert(1)".into());
+    notice.service_desk.portal_url = https("https://help.contoso.com/\" onmouseover=\"alert(1)");
     let html = render_en(&notice).html;
     assert!(!html.contains("\" onmouseover"));
     assert!(html.contains(r#"href="https://help.contoso.com/%22%20onmouseover&#x3D;%22alert(1)""#));
@@ -97,7 +116,7 @@ fn a_url_with_quotes_cannot_break_out_of_the_attribute() {
 #[test]
 fn the_portal_link_shows_the_url_as_configured() {
     let mut notice = full_notice();
-    notice.service_desk.portal_url = Some("https://help.contoso.com".into());
+    notice.service_desk.portal_url = https("https://help.contoso.com");
     let html = render_en(&notice).html;
     assert!(
         html.contains(r#"href="https://help.contoso.com/""#)
@@ -109,7 +128,7 @@ fn the_portal_link_shows_the_url_as_configured() {
 #[test]
 fn mailto_is_encoded_or_refused() {
     let mut notice = full_notice();
-    notice.service_desk.email = Some("help?bcc=boss&x@contoso.com".into());
+    notice.service_desk.email = EmailAddress::parse("help?bcc=boss&x@contoso.com");
     let email = render_en(&notice);
     assert!(
         email
@@ -121,56 +140,54 @@ fn mailto_is_encoded_or_refused() {
             .html
             .contains(">help?bcc&#x3D;boss&amp;x@contoso.com</a>")
     );
-
-    notice.service_desk.email = Some("\"it\"@contoso.com?cc=evil@example.com".into());
-    let email = render_en(&notice);
-    assert!(!email.html.contains("mailto:"));
-    assert!(!email.html.contains("evil@example.com"));
-    assert_eq!(email.warnings.len(), 1);
-    assert!(email.warnings[0].starts_with("ServiceDeskEmail"));
+    // A quoted local part or a second recipient is no email address at all.
+    assert_eq!(
+        EmailAddress::parse("\"it\"@contoso.com?cc=evil@example.com"),
+        None
+    );
 }
 
 #[test]
 fn phone_numbers_are_linked_only_in_international_form() {
     let mut notice = full_notice();
-    notice.service_desk.phone = Some("089 1234567".into());
+    notice.service_desk.phone = phone("089 1234567");
     let email = render_en(&notice);
     assert!(!email.html.contains("tel:"));
     assert!(email.html.contains(">089 1234567</td>"));
     assert_eq!(email.warnings.len(), 1);
+    assert!(email.warnings[0].contains("shown without a link"));
 
-    notice.service_desk.phone = Some("javascript:alert(1)".into());
-    let email = render_en(&notice);
-    assert!(!email.html.contains("javascript"));
-    assert!(email.warnings[0].contains("left out"));
+    assert_eq!(PhoneNumber::parse("javascript:alert(1)"), None);
 }
 
 #[test]
-fn invalid_colours_fall_back_with_a_warning() {
+fn unset_colours_are_the_defaults_and_invalid_ones_are_no_colours() {
     let mut notice = full_notice();
-    notice.branding.accent_color = Some("red\" onload=\"x".into());
-    notice.branding.text_color = Some("#12345".into());
+    notice.branding.accent_color = None;
+    notice.branding.text_color = None;
     let email = render_en(&notice);
-    assert!(!email.html.contains("onload"));
     assert!(email.html.contains("background-color:#0F5CA8"));
     assert!(email.html.contains("color:#24292F"));
-    assert_eq!(email.warnings.len(), 2, "{:?}", email.warnings);
-    assert!(email.warnings[0].starts_with("BrandingAccentColor"));
-    assert!(email.warnings[1].starts_with("BrandingTextColor"));
+    assert!(email.warnings.is_empty(), "{:?}", email.warnings);
+    for bad in ["red\" onload=\"x", "#12345"] {
+        assert_eq!(Color::parse(bad), None, "{bad}");
+    }
 }
 
 #[test]
-fn a_desk_with_only_refused_values_is_not_shown() {
-    let mut notice = bare_notice();
-    notice.service_desk.portal_url = Some("ftp://help.contoso.com".into());
-    let email = render_en(&notice);
+fn a_desk_without_contacts_is_not_shown() {
+    assert_eq!(
+        HttpsUrl::parse("ftp://help.contoso.com"),
+        Err(LinkRefused::NotHttps)
+    );
+    let email = render_en(&bare_notice());
     assert!(!email.html.contains("IT Service Desk"));
     assert!(
         email
             .html
             .contains("contact your IT department immediately")
     );
-    assert_eq!(email.warnings.len(), 1);
+    assert!(email.warnings.is_empty(), "{:?}", email.warnings);
 }
 
 #[test]

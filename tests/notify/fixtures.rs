@@ -1,8 +1,9 @@
 //! Notices and images shared by the notify tests.
 
+use tap_runbook::address::EmailAddress;
 use tap_runbook::notify::{
-    Branding, InlineImage, InlineImages, Language, LanguageChoice, LanguageReason, Notice,
-    RenderedEmail, ServiceDesk, render,
+    Branding, Color, HttpsUrl, InlineImage, InlineImages, Language, LanguageChoice, LanguageReason,
+    Notice, PhoneNumber, RenderedEmail, ServiceDesk, render,
 };
 use time::macros::datetime;
 
@@ -14,6 +15,21 @@ pub const TINY_PNG: &[u8] = &[
     0xB3, 0x49, 0x1B, 0x00, 0x08, 0x87, 0x02, 0x9A, 0x66, 0xBA, 0x41, 0x91, 0x00, 0x00, 0x00, 0x00,
     0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
 ];
+
+/// An https setting, as the input stage would have parsed it.
+pub fn https(url: &str) -> Option<HttpsUrl> {
+    Some(HttpsUrl::parse(url).expect("an https URL"))
+}
+
+/// An email setting, as the input stage would have parsed it.
+pub fn email(address: &str) -> Option<EmailAddress> {
+    Some(EmailAddress::parse(address).expect("an email address"))
+}
+
+/// A phone setting, as the input stage would have parsed it.
+pub fn phone(number: &str) -> Option<PhoneNumber> {
+    Some(PhoneNumber::parse(number).expect("a phone number"))
+}
 
 /// A user with nothing optional set.
 pub fn bare_notice() -> Notice {
@@ -36,17 +52,17 @@ pub fn full_notice() -> Notice {
         is_usable_once: false,
         service_desk: ServiceDesk {
             display_name: Some("Contoso IT Service Desk".into()),
-            email: Some("servicedesk@contoso.com".into()),
-            phone: Some("+49 (0)89 1234-567".into()),
-            portal_url: Some("https://help.contoso.com/".into()),
-            ticket_url: Some("https://help.contoso.com/tickets/new?category=access".into()),
+            email: email("servicedesk@contoso.com"),
+            phone: phone("+49 (0)89 1234-567"),
+            portal_url: https("https://help.contoso.com/"),
+            ticket_url: https("https://help.contoso.com/tickets/new?category=access"),
         },
         branding: Branding {
-            header_image_url: Some("https://cdn.contoso.com/header.png".into()),
-            footer_image_url: Some("https://cdn.contoso.com/footer.png".into()),
-            footer_link: Some("https://www.contoso.com/".into()),
-            accent_color: Some("#5C2D91".into()),
-            text_color: Some("#1F2328".into()),
+            header_image_url: https("https://cdn.contoso.com/header.png"),
+            footer_image_url: https("https://cdn.contoso.com/footer.png"),
+            footer_link: https("https://www.contoso.com/"),
+            accent_color: Color::parse("#5C2D91"),
+            text_color: Color::parse("#1F2328"),
         },
         ..bare_notice()
     }

@@ -163,7 +163,7 @@ fn service_desk_links_are_built_by_us() {
 #[test]
 fn a_light_accent_gets_dark_heading_text() {
     let mut notice = full_notice();
-    notice.branding.accent_color = Some("#FFD700".into());
+    notice.branding.accent_color = tap_runbook::notify::Color::parse("#FFD700");
     let html = render_in(Language::En, &notice, &InlineImages::default()).html;
     assert!(html.contains("background-color:#FFD700"));
     assert!(html.contains("color:#1B1B1B;\">Temporary Access Pass created"));
