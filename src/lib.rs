@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod net;
 pub mod notify;
 pub mod private_file;
+pub mod readme;
 pub mod run_config;
 pub mod secret;
 pub mod signals;
