@@ -8,6 +8,7 @@ mod graph_client;
 mod graph_routes;
 mod hosts;
 mod input_hardening;
+mod layers;
 mod notify;
 mod run;
 mod security;
