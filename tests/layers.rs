@@ -3,39 +3,28 @@
 
 use std::path::{Path, PathBuf};
 
-/// A module (a file or a folder under `src/`) and the crate modules it may use.
+/// What the runbook's steps may know: the typed request, the ready Graph client, the job's
+/// log, the notification and the user lock.
+const WORKFLOW: &[&str] = &[
+    "graph",
+    "input",
+    "job",
+    "notify",
+    "user_lock",
+    "address",
+    "secret",
+    "text",
+];
+
+/// A module (a file or a folder under `src/`) and the crate modules it may use besides its
+/// own.
 const LAYERS: &[(&str, &[&str])] = &[
     ("net", &[]),
     ("manifest.rs", &[]),
     ("auth", &["net", "secret", "text", "job"]),
     ("graph", &["net", "auth", "secret", "text", "job"]),
-    (
-        "workflow",
-        &[
-            "graph",
-            "input",
-            "job",
-            "notify",
-            "user_lock",
-            "address",
-            "secret",
-            "text",
-        ],
-    ),
-    (
-        "workflow.rs",
-        &[
-            "workflow",
-            "graph",
-            "input",
-            "job",
-            "notify",
-            "user_lock",
-            "address",
-            "secret",
-            "text",
-        ],
-    ),
+    ("workflow.rs", WORKFLOW),
+    ("workflow", WORKFLOW),
 ];
 
 #[test]
