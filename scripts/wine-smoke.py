@@ -186,12 +186,13 @@ def case_text_output_is_utf8(wine, work):
     invocation.write_text(json.dumps({
         "UserName": "adele.vance@contoso.com",
         "CallerName": "jürgen.müller@contoso.com",
-        "ServiceDeskDisplayName": "Service Desk Zürich – Ärger? Ruf an",
+        # Short enough that the validate table shows it whole.
+        "ServiceDeskDisplayName": "Zürich – Ärger?",
     }, ensure_ascii=False), encoding="utf-8")
     code, out, err = wine.run(["validate", "--invocation", windows_path(invocation),
                                "--format", "text"])
     check(code == 0, f"exit {code}", err, out.decode("utf-8", "replace"))
-    check("Service Desk Zürich – Ärger? Ruf an" in out.decode("utf-8"),
+    check("Zürich – Ärger?" in out.decode("utf-8"),
           "the value did not come out as UTF-8", out)
     check(b"\r" not in out, "text output has CR characters", out[:300])
 

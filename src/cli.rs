@@ -3,10 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::job::OutputFormat;
 use crate::manifest::Manifest;
+use crate::net::Cloud;
 
 /// Creates a Temporary Access Pass for one Microsoft Entra ID user through Microsoft Graph.
 #[derive(Debug, Parser)]
@@ -76,15 +77,6 @@ pub struct InputArgs {
     pub verbose: bool,
 }
 
-/// The national cloud to talk to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CloudArg {
-    Global,
-    Usgov,
-    UsgovDod,
-    China,
-}
-
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -95,7 +87,7 @@ pub struct RunArgs {
     pub graph_url: Option<String>,
     /// The national cloud: picks the Graph and sign-in hosts.
     #[arg(long, value_enum, default_value = "global")]
-    pub cloud: CloudArg,
+    pub cloud: Cloud,
     /// Run against a simulated tenant served in-process on loopback.
     #[arg(long, value_name = "TENANT.json", conflicts_with = "graph_url")]
     pub simulate: Option<PathBuf>,

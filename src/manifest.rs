@@ -134,31 +134,6 @@ impl ParameterSpec {
     }
 }
 
-/// The README's parameter table, generated from the manifest.
-pub fn parameter_table_markdown(m: &Manifest) -> String {
-    let mut out =
-        String::from("| name | type | default | setting | rule |\n|---|---|---|---|---|\n");
-    for p in &m.parameters {
-        let setting = p
-            .setting
-            .as_ref()
-            .map_or(String::new(), |s| format!("`Settings.{s}`"));
-        let mut rule = crate::input::rules::allowed_text(p).replace('|', "\\|");
-        if p.tenant_owned {
-            rule.push_str("; set by the tenant only, unless its customization sets `AllowEdit`");
-        }
-        out.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            p.name,
-            p.kind.as_str(),
-            p.default_text(),
-            setting,
-            rule
-        ));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

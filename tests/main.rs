@@ -9,6 +9,7 @@ mod graph_client;
 mod graph_routes;
 mod hosts;
 mod input_hardening;
+mod layers;
 mod notify;
 mod run;
 mod security;

@@ -383,7 +383,7 @@ fn simulator_refuses_a_non_loopback_address() {
 #[test]
 fn readme_parameter_table_matches_the_manifest() {
     let table =
-        tap_runbook::manifest::parameter_table_markdown(tap_runbook::manifest::Manifest::get());
+        tap_runbook::readme::parameter_table_markdown(tap_runbook::manifest::Manifest::get());
     crate::common::assert_readme_section("parameters", &table);
 }
 

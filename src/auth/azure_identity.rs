@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 
 use super::AccessToken;
 use super::token::is_bearer_token;
-use crate::graph::MAX_RESPONSE_BYTES;
+use crate::net::MAX_RESPONSE_BYTES;
 use crate::secret::Secret;
 use crate::text::cut;
 

@@ -10,8 +10,8 @@ use tokio::sync::Mutex;
 use super::azure_arc::ArcTokensFolder;
 use super::azure_identity::AzureIdentity;
 use super::identity_endpoint::{IdentityEndpoint, Protocol};
-use super::{AccessToken, AuthError, Environment};
-use crate::graph::{Cloud, is_always_direct, is_loopback, redacted_url};
+use super::{AccessToken, AuthError};
+use crate::net::{Cloud, Environment, is_always_direct, is_loopback, redacted_url};
 use crate::secret::Secret;
 
 /// How long a token request may take before the job gives up on it.

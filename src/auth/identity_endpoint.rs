@@ -15,7 +15,7 @@ use super::AccessToken;
 use super::azure_arc::ArcTokensFolder;
 use super::expiry::token_expiry;
 use super::token::is_bearer_token;
-use crate::graph::{
+use crate::net::{
     BodyError, MAX_RESPONSE_BYTES, RetryPolicy, error_chain, read_body, redacted_url, retry_after,
 };
 use crate::secret::Secret;

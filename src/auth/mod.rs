@@ -4,7 +4,6 @@
 mod azure_arc;
 mod azure_identity;
 mod credential;
-mod environment;
 mod error;
 mod expiry;
 mod identity_endpoint;
@@ -12,6 +11,5 @@ mod token;
 
 pub use azure_arc::{ArcTokensFolder, MAX_KEY_FILE_BYTES};
 pub use credential::{Credential, CredentialKind};
-pub use environment::Environment;
 pub use error::AuthError;
 pub use token::AccessToken;

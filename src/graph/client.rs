@@ -8,16 +8,15 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::error::{GraphCall, GraphError, GraphErrorKind};
-use super::retry::{RetryPolicy, retry_after};
-use super::transport::{BodyError, MAX_RESPONSE_BYTES, error_chain, read_body};
 use crate::auth::{AccessToken, Credential};
 use crate::job::JobLog;
+use crate::net::{BodyError, MAX_RESPONSE_BYTES, RetryPolicy, error_chain, read_body, retry_after};
 
 /// Where and how the client talks to Graph.
 #[derive(Debug, Clone)]
 pub struct GraphConfig {
-    /// Graph's base URL, e.g. `https://graph.microsoft.com` (see [`super::Cloud`] and
-    /// [`super::validate_graph_url`]).
+    /// Graph's base URL, e.g. `https://graph.microsoft.com` (see [`crate::net::Cloud`] and
+    /// [`crate::net::validate_graph_url`]).
     pub base_url: Url,
     /// The API version segment, `v1.0`.
     pub api_version: String,
@@ -127,7 +126,7 @@ pub struct GraphClient {
 }
 
 impl GraphClient {
-    /// A client sending through `http` (see [`super::build_http_client`]) with tokens from
+    /// A client sending through `http` (see [`crate::net::build_http_client`]) with tokens from
     /// `credential`, logging each exchange and retry to `log` at Verbose.
     pub fn new(
         config: GraphConfig,
@@ -157,15 +156,16 @@ impl GraphClient {
         &self.config
     }
 
-    /// Sends one call with the one retry policy (README, "Graph behaviour") and returns the success body
-    /// (`None` for [`Expect::Nothing`] and for a delete found already done).
+    /// Sends one call with the one retry policy (README, "Graph behaviour") and returns the
+    /// success body (`None` for [`Expect::Nothing`] and for a delete found already done). Each
+    /// try is sent and recorded, its outcome judged, and the call ends, looks again, or waits
+    /// for the next try.
     pub(crate) async fn send(
         &self,
         request: &GraphRequest<'_>,
     ) -> Result<Option<Value>, GraphError> {
         let call = request.call;
         let url = self.url(request)?;
-        let idempotent = request.method == Method::GET || request.method == Method::DELETE;
         let policy = &self.config.retry;
         let mut failures = 0u32;
         let mut lag_retries = 0u32;
@@ -177,142 +177,83 @@ impl GraphClient {
             let started = Instant::now();
             let exchange = self.exchange(request, &url, &token).await;
             self.record(request, &url, &exchange, started);
-            let transient = match exchange {
-                Exchange::Deadline => return Err(self.deadline_error(call)),
-                Exchange::NotSent(reason) => Transient {
-                    error: GraphError::new(
-                        GraphErrorKind::Unavailable,
-                        call,
-                        format!("no connection to Graph: {reason}"),
-                    ),
-                    retry_after: None,
-                },
-                Exchange::NoAnswer(reason) if idempotent => Transient {
-                    error: GraphError::new(
-                        GraphErrorKind::Unavailable,
-                        call,
-                        format!("no answer from Graph: {reason}"),
-                    ),
-                    retry_after: None,
-                },
-                Exchange::NoAnswer(reason) => {
-                    return Err(GraphError::new(
-                        GraphErrorKind::Ambiguous,
-                        call,
-                        format!(
-                            "the request was sent but no answer came back ({reason}); it may or may not have taken effect"
-                        ),
+            let transient = match judge(request, exchange) {
+                Verdict::Done(outcome) => return outcome,
+                Verdict::Transient(transient) => transient,
+                Verdict::TokenRefused(_) if !refreshed => {
+                    refreshed = true;
+                    force_refresh = true;
+                    self.log.verbose(format!(
+                        "Graph refused the access token while {call}; getting a fresh one and trying once more"
                     ));
+                    continue;
                 }
-                Exchange::Answered {
-                    status,
-                    headers,
-                    body,
-                } => {
-                    let request_id = header_text(&headers, "request-id");
-                    let body_bytes = body.as_deref().unwrap_or_default();
-                    let from_response = |kind| {
-                        GraphError::from_response(
-                            kind,
-                            call,
-                            status.as_u16(),
-                            request_id.clone(),
-                            body_bytes,
-                        )
-                    };
-                    if status.is_success() {
-                        match success_body(request.expect, &body) {
-                            Ok(value) => return Ok(value),
-                            Err(reason) if idempotent => Transient {
-                                error: GraphError {
-                                    message: format!("Graph sent an unreadable answer: {reason}"),
-                                    ..from_response(GraphErrorKind::Unavailable)
-                                },
-                                retry_after: None,
-                            },
-                            Err(reason) => {
-                                return Err(GraphError {
-                                    message: format!(
-                                        "Graph answered {status} but the answer was unreadable ({reason}); the change may have taken effect"
-                                    ),
-                                    ..from_response(GraphErrorKind::Ambiguous)
-                                });
-                            }
-                        }
-                    } else {
-                        match status.as_u16() {
-                            401 if !refreshed => {
-                                refreshed = true;
-                                force_refresh = true;
-                                self.log.verbose(format!(
-                                    "Graph refused the access token while {call}; getting a fresh one and trying once more"
-                                ));
-                                continue;
-                            }
-                            401 => {
-                                return Err(GraphError {
-                                    message: format!(
-                                        "Graph refused a freshly issued access token: {}",
-                                        from_response(GraphErrorKind::AuthenticationFailed).message
-                                    ),
-                                    ..from_response(GraphErrorKind::AuthenticationFailed)
-                                });
-                            }
-                            404 if request.on_not_found == OnNotFound::WaitForReplication
-                                && lag_retries < policy.user_lag_retries =>
-                            {
-                                // The looks fit the deadline: a short job still learns that
-                                // the user does not exist, rather than timing out, which a
-                                // job host would retry.
-                                let Some(wait) = self.replication_wait() else {
-                                    return Err(from_response(GraphErrorKind::Rejected));
-                                };
-                                lag_retries += 1;
-                                self.wait(call, wait, || {
-                                    format!(
-                                        "not found yet (a new user can take a few seconds to replicate); look {lag_retries} of {}",
-                                        policy.user_lag_retries
-                                    )
-                                })
-                                .await?;
-                                continue;
-                            }
-                            429 => Transient {
-                                error: from_response(GraphErrorKind::Throttled),
-                                retry_after: retry_after(&headers),
-                            },
-                            // A server error or a gateway timeout may hide work the backend
-                            // finished: repeating a create or a sendMail could do it twice, so
-                            // the caller reconciles.
-                            500 | 502 | 504 if request.method == Method::POST => {
-                                return Err(from_response(GraphErrorKind::Ambiguous));
-                            }
-                            503 | 504 => Transient {
-                                error: from_response(GraphErrorKind::Unavailable),
-                                retry_after: retry_after(&headers),
-                            },
-                            _ => return Err(from_response(GraphErrorKind::Rejected)),
-                        }
-                    }
+                Verdict::TokenRefused(error) => {
+                    return Err(GraphError {
+                        message: format!(
+                            "Graph refused a freshly issued access token: {}",
+                            error.message
+                        ),
+                        ..error
+                    });
                 }
+                Verdict::NotFoundYet(error) if lag_retries < policy.user_lag_retries => {
+                    lag_retries += 1;
+                    self.wait_for_replication(call, lag_retries, error).await?;
+                    continue;
+                }
+                Verdict::NotFoundYet(error) => return Err(error),
             };
             failures += 1;
-            if failures >= policy.max_tries {
-                return Err(transient.error);
-            }
-            let (wait, source) = match transient.retry_after {
-                Some(asked) => (policy.server_wait(asked), "as Graph asked"),
-                None => (policy.backoff(failures), "backoff"),
-            };
-            let reason = transient.error.summary();
-            self.wait(call, wait, || {
-                format!(
-                    "{reason}; retry {failures} of {} ({source})",
-                    policy.max_tries - 1
-                )
-            })
-            .await?;
+            self.wait_to_retry(call, failures, transient).await?;
         }
+    }
+
+    /// Waits before look number `look` for a user Graph does not know yet. The looks fit the
+    /// deadline: a short job still learns that the user does not exist, rather than timing
+    /// out, which a job host would retry.
+    async fn wait_for_replication(
+        &self,
+        call: GraphCall,
+        look: u32,
+        not_found: GraphError,
+    ) -> Result<(), GraphError> {
+        let Some(wait) = self.replication_wait() else {
+            return Err(not_found);
+        };
+        self.wait(call, wait, || {
+            format!(
+                "not found yet (a new user can take a few seconds to replicate); look {look} of {}",
+                self.config.retry.user_lag_retries
+            )
+        })
+        .await
+    }
+
+    /// Waits before retry number `failures` as the server asked or by backoff, or gives up
+    /// with the failure's error once the policy's tries are spent.
+    async fn wait_to_retry(
+        &self,
+        call: GraphCall,
+        failures: u32,
+        transient: Transient,
+    ) -> Result<(), GraphError> {
+        let policy = &self.config.retry;
+        if failures >= policy.max_tries {
+            return Err(transient.error);
+        }
+        let (wait, source) = match transient.retry_after {
+            Some(asked) => (policy.server_wait(asked), "as Graph asked"),
+            None => (policy.backoff(failures), "backoff"),
+        };
+        let reason = transient.error.summary();
+        self.wait(call, wait, || {
+            format!(
+                "{reason}; retry {failures} of {} ({source})",
+                policy.max_tries - 1
+            )
+        })
+        .await
     }
 
     /// The full URL of a request; its query never comes from input.
@@ -341,7 +282,7 @@ impl GraphClient {
                 call,
                 e.to_string(),
             )),
-            Err(_) => Err(self.deadline_error(call)),
+            Err(_) => Err(deadline_error(call)),
         }
     }
 
@@ -440,14 +381,6 @@ impl GraphClient {
         Ok(())
     }
 
-    fn deadline_error(&self, call: GraphCall) -> GraphError {
-        GraphError::new(
-            GraphErrorKind::Timeout,
-            call,
-            "the job's deadline passed before Graph answered",
-        )
-    }
-
     fn record(&self, request: &GraphRequest<'_>, url: &Url, exchange: &Exchange, started: Instant) {
         let status = match exchange {
             Exchange::Answered { status, .. } => Some(status.as_u16()),
@@ -475,6 +408,118 @@ impl GraphClient {
                 status,
             });
     }
+}
+
+/// What one try's outcome means for the call.
+enum Verdict {
+    /// The call is over: its success body or the error to report.
+    Done(Result<Option<Value>, GraphError>),
+    /// A failure another try may fix.
+    Transient(Transient),
+    /// Graph answered 401: a fresh token may be accepted.
+    TokenRefused(GraphError),
+    /// Graph answered 404 to a call that waits for replication.
+    NotFoundYet(GraphError),
+}
+
+/// Judges one try. Only a try that cannot have taken effect, or an idempotent one, is
+/// transient: a POST that may have been carried out is reported as ambiguous for the caller
+/// to reconcile.
+fn judge(request: &GraphRequest<'_>, exchange: Exchange) -> Verdict {
+    let call = request.call;
+    let idempotent = request.method == Method::GET || request.method == Method::DELETE;
+    let unavailable = |message: String| {
+        Verdict::Transient(Transient {
+            error: GraphError::new(GraphErrorKind::Unavailable, call, message),
+            retry_after: None,
+        })
+    };
+    match exchange {
+        Exchange::Deadline => Verdict::Done(Err(deadline_error(call))),
+        Exchange::NotSent(reason) => unavailable(format!("no connection to Graph: {reason}")),
+        Exchange::NoAnswer(reason) if idempotent => {
+            unavailable(format!("no answer from Graph: {reason}"))
+        }
+        Exchange::NoAnswer(reason) => Verdict::Done(Err(GraphError::new(
+            GraphErrorKind::Ambiguous,
+            call,
+            format!(
+                "the request was sent but no answer came back ({reason}); it may or may not have taken effect"
+            ),
+        ))),
+        Exchange::Answered {
+            status,
+            headers,
+            body,
+        } => judge_answer(request, idempotent, status, &headers, &body),
+    }
+}
+
+/// Judges an answer by its status: success, a refused token, a user not replicated yet,
+/// throttling, an unavailable service, or a refusal.
+fn judge_answer(
+    request: &GraphRequest<'_>,
+    idempotent: bool,
+    status: StatusCode,
+    headers: &header::HeaderMap,
+    body: &Result<Vec<u8>, String>,
+) -> Verdict {
+    let request_id = header_text(headers, "request-id");
+    let from_response = |kind| {
+        GraphError::from_response(
+            kind,
+            request.call,
+            status.as_u16(),
+            request_id.clone(),
+            body.as_deref().unwrap_or_default(),
+        )
+    };
+    if status.is_success() {
+        return match success_body(request.expect, body) {
+            Ok(value) => Verdict::Done(Ok(value)),
+            Err(reason) if idempotent => Verdict::Transient(Transient {
+                error: GraphError {
+                    message: format!("Graph sent an unreadable answer: {reason}"),
+                    ..from_response(GraphErrorKind::Unavailable)
+                },
+                retry_after: None,
+            }),
+            Err(reason) => Verdict::Done(Err(GraphError {
+                message: format!(
+                    "Graph answered {status} but the answer was unreadable ({reason}); the change may have taken effect"
+                ),
+                ..from_response(GraphErrorKind::Ambiguous)
+            })),
+        };
+    }
+    let transient = |kind| {
+        Verdict::Transient(Transient {
+            error: from_response(kind),
+            retry_after: retry_after(headers),
+        })
+    };
+    match status.as_u16() {
+        401 => Verdict::TokenRefused(from_response(GraphErrorKind::AuthenticationFailed)),
+        404 if request.on_not_found == OnNotFound::WaitForReplication => {
+            Verdict::NotFoundYet(from_response(GraphErrorKind::Rejected))
+        }
+        429 => transient(GraphErrorKind::Throttled),
+        // A server error or a gateway timeout may hide work the backend finished: repeating a
+        // create or a sendMail could do it twice, so the caller reconciles.
+        500 | 502 | 504 if request.method == Method::POST => {
+            Verdict::Done(Err(from_response(GraphErrorKind::Ambiguous)))
+        }
+        503 | 504 => transient(GraphErrorKind::Unavailable),
+        _ => Verdict::Done(Err(from_response(GraphErrorKind::Rejected))),
+    }
+}
+
+fn deadline_error(call: GraphCall) -> GraphError {
+    GraphError::new(
+        GraphErrorKind::Timeout,
+        call,
+        "the job's deadline passed before Graph answered",
+    )
 }
 
 /// The success body as the call expects it, or why it is unusable.

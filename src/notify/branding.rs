@@ -15,7 +15,7 @@ use super::destination::{
 use super::image::ImageFormat;
 use super::links::HttpsUrl;
 use super::notice::Branding;
-use crate::graph::{HttpSettings, HttpSetupError, client_builder};
+use crate::net::{HttpSettings, HttpSetupError, client_builder};
 
 /// Larger branding images are refused; a logo never needs more, and a mailbox pays for
 /// every byte of every notification.

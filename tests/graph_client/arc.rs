@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use graph_sim::{Simulator, TenantFile};
 use serde_json::{Value, json};
-use tap_runbook::auth::{ArcTokensFolder, Credential, CredentialKind, Environment};
-use tap_runbook::graph::{Cloud, HttpSettings, build_http_client};
+use tap_runbook::auth::{ArcTokensFolder, Credential, CredentialKind};
 use tap_runbook::job::ErrorCode;
+use tap_runbook::net::{Cloud, Environment, HttpSettings, build_http_client};
 
 use super::server::{MockServer, Reply};
 use crate::common::{Run, Test, assert_absent, fixture};

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tap_runbook::auth::{AuthError, Credential, CredentialKind, Environment};
-use tap_runbook::graph::{Cloud, HttpSettings, build_http_client};
+use tap_runbook::auth::{AuthError, Credential, CredentialKind};
 use tap_runbook::job::ErrorCode;
+use tap_runbook::net::{Cloud, Environment, HttpSettings, build_http_client};
 use time::macros::datetime;
 
 use super::server::{MockServer, Recorded, Reply};

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tap_runbook::auth::{Credential, Environment};
-use tap_runbook::graph::{
-    Cloud, GraphClient, GraphConfig, HttpSettings, RetryPolicy, build_http_client,
-    validate_graph_url,
-};
+use tap_runbook::auth::Credential;
+use tap_runbook::graph::{GraphClient, GraphConfig};
 use tap_runbook::job::{JobLog, MemorySink};
+use tap_runbook::net::{
+    Cloud, Environment, HttpSettings, RetryPolicy, build_http_client, validate_graph_url,
+};
 use tokio::time::Instant;
 
 use super::server::{MockServer, Recorded, Reply};

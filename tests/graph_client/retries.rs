@@ -214,7 +214,7 @@ async fn a_refused_connection_is_retried_even_for_a_create() {
     let url = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
     let f = Fixture::with_config(|c| {
-        c.base_url = tap_runbook::graph::validate_graph_url(&url).unwrap();
+        c.base_url = tap_runbook::net::validate_graph_url(&url).unwrap();
     })
     .await;
     let error = f

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use tap_runbook::graph::HttpSettings;
+use tap_runbook::net::HttpSettings;
 use tap_runbook::notify::{
     Branding, BrandingError, DestinationRefused, Destinations, HttpsUrl, ImageFetcher, ImageSlot,
     InlineImage, LinkRefused, MAX_IMAGE_BYTES, fetch_branding, fetch_image, sendmail_body,

@@ -91,8 +91,8 @@ async fn a_token_that_is_no_bearer_token_is_refused() {
 /// across the network unencrypted (and, with a proxy set, through the proxy).
 #[test]
 fn a_plaintext_identity_endpoint_off_this_machine_is_refused() {
-    use tap_runbook::auth::{Credential, Environment};
-    use tap_runbook::graph::{Cloud, HttpSettings, build_http_client};
+    use tap_runbook::auth::Credential;
+    use tap_runbook::net::{Cloud, Environment, HttpSettings, build_http_client};
     let http = build_http_client(&HttpSettings::default()).unwrap();
     let with = |endpoint: &str| -> Environment {
         [

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use super::environment::Environment;
 use super::proxy::ProxySettings;
-use crate::auth::Environment;
 
 /// The environment variable naming a PEM bundle of extra trusted root certificates, for
 /// networks whose TLS-inspecting proxy re-signs traffic with a private CA.

@@ -19,8 +19,8 @@ use std::net::IpAddr;
 
 use reqwest::{ClientBuilder, NoProxy, Proxy, Url};
 
+use super::environment::Environment;
 use super::transport::HttpSetupError;
-use crate::auth::Environment;
 
 /// Destinations that are never proxied, in `NO_PROXY` syntax: the loopback and link-local
 /// ranges of IPv4 and IPv6, their IPv4-mapped IPv6 forms, the unspecified addresses (which
