@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{customization_file, job};
 use crate::common::sim::{invocation, tenant};
-use crate::common::{Run, Test};
+use crate::common::{Run, Test, fixture};
 use crate::notify::fixtures::TINY_PNG;
 use crate::notify::https_server::{Reply, TestServer};
 
@@ -180,6 +180,25 @@ async fn outbox_images_download_by_the_same_rules_as_a_live_job() {
         !outbox.path().join("1.preview.html").exists(),
         "no image, no preview"
     );
+    assert_eq!(server.connections(), 0, "a loopback service was reached");
+
+    // In-process `--simulate` likewise: the flag asks, the address rule answers.
+    let simulated = Test::new()
+        .args([
+            "run",
+            "--format",
+            "ndjson",
+            "--invocation",
+            "-",
+            "--outbox-images",
+        ])
+        .path_arg("--simulate", &fixture("tenant.json"))
+        .path_arg("--outbox", outbox.path())
+        .path_arg("--customization", configured.path())
+        .stdin(invocation(ISABELLE, notify(json!({}))))
+        .run();
+    assert_eq!(simulated.code, 0, "{}", simulated.stdout);
+    assert_eq!(simulated.stream("Warning"), run.stream("Warning"));
     assert_eq!(server.connections(), 0, "a loopback service was reached");
 
     let without_outbox = job(
