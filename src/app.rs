@@ -648,7 +648,11 @@ fn simulator(args: &SimulatorArgs) -> i32 {
         // Listened for before the banner appears, so a client that stops the simulator as soon
         // as it has read the banner still gets a clean shutdown.
         let mut signals = StopSignals::listen()?;
-        graph_sim::serve_forever(tenant, args.listen, async move {
+        let https = args.https.then(|| match &args.ca_file {
+            Some(path) => graph_sim::CaFile::At(path.clone()),
+            None => graph_sim::CaFile::Temporary,
+        });
+        graph_sim::serve_forever(tenant, args.listen, https, async move {
             signals.next().await;
         })
         .await

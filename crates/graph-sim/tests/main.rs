@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use graph_sim::{
-    ExistingPassRule, ExpiresOnFormat, FaultSpec, RetryAfter, Simulator, SimulatorError,
+    CaFile, ExistingPassRule, ExpiresOnFormat, FaultSpec, RetryAfter, Simulator, SimulatorError,
     TenantFile, banner,
 };
 use reqwest::{Method, StatusCode};
