@@ -6,12 +6,8 @@ use tap_runbook::graph::{CreatePass, Deleted, GraphErrorKind, UserRef};
 use tap_runbook::job::ErrorCode;
 use tokio::time::Instant;
 
-use super::fixture::{Fixture, USER_ID, created_pass_json, user_json};
+use super::fixture::{Fixture, USER_ID, created_pass_json, passes, user_json};
 use super::server::Reply;
-
-fn passes() -> String {
-    format!("/v1.0/users/{USER_ID}/authentication/temporaryAccessPassMethods")
-}
 
 fn adele() -> UserRef {
     UserRef::new("adele@contoso.com")
