@@ -122,6 +122,12 @@ impl Tenant {
         request.send().await.unwrap()
     }
 
+    /// An inspection route's answer (`/_sim/…`, no token), as JSON.
+    async fn inspect(&self, path: &str) -> Value {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
     async fn get(&self, path: &str) -> reqwest::Response {
         self.call(Method::GET, path, None).await
     }
