@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::sim::{ADELE, invocation, run, tenant};
+use crate::common::sim::{ADELE, invocation, run, tenant, what_if_notice};
 use crate::common::{Test, fixture};
 
 fn bad_simulate(format: &str, dir: &std::path::Path) -> crate::common::Run {
@@ -54,15 +54,7 @@ fn format_text_holds_for_a_refused_command_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_what_if_line_says_what_would_happen() {
     let sim = tenant(|_| {}).await;
-    let outbox = tempfile::tempdir().unwrap();
-    let outbox_arg = outbox.path().to_str().unwrap().to_owned();
-    let params = json!({ "NotifyUser": true, "EmailFrom": "it-service@contoso.com" });
-    let run = run(
-        &sim,
-        invocation(ADELE, params),
-        &["--what-if", "--outbox", &outbox_arg],
-    )
-    .await;
+    let (run, _outbox) = what_if_notice(&sim, json!({})).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
     let output = run.stream("Output");
     assert!(output.len() >= 3, "{output:?}");

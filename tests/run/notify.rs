@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::common::assert_pass_only_where_allowed;
-use crate::common::sim::{ADELE, graph_calls, invocation, run, tenant, writes};
+use crate::common::sim::{ADELE, graph_calls, invocation, run, tenant, what_if_notice, writes};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notification_is_sent_without_the_pass() {
@@ -103,15 +103,7 @@ async fn missing_mail_permission_is_explained_in_a_warning() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_if_renders_the_notification_into_the_outbox_without_sending() {
     let sim = tenant(|_| {}).await;
-    let outbox = tempfile::tempdir().unwrap();
-    let outbox_arg = outbox.path().to_str().unwrap().to_owned();
-    let params = json!({ "NotifyUser": true, "EmailFrom": "it-service@contoso.com", "LanguageOverride": "nl" });
-    let run = run(
-        &sim,
-        invocation(ADELE, params),
-        &["--what-if", "--outbox", &outbox_arg],
-    )
-    .await;
+    let (run, outbox) = what_if_notice(&sim, json!({ "LanguageOverride": "nl" })).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(sim.outbox().is_empty());
     assert!(writes(&sim).is_empty());
