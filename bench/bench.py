@@ -443,14 +443,19 @@ def fmt_ms(v):
     return f"{v:.1f} ms"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc, runs, warmups, startup_runs, out):
+    """The command line both benchmarks share, with their own defaults; add to it, then parse."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--warmups", type=int, default=2)
-    ap.add_argument("--startup-runs", type=int, default=50)
-    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results.md"))
-    a = ap.parse_args()
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--warmups", type=int, default=warmups)
+    ap.add_argument("--startup-runs", type=int, default=startup_runs)
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", out))
+    return ap
+
+
+def main():
+    a = arguments(__doc__, runs=20, warmups=2, startup_runs=50, out="results.md").parse_args()
     binary = os.path.abspath(a.binary)
     started = time.monotonic()
 

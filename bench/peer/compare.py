@@ -17,7 +17,6 @@ fixtures/tenants/latency-50ms.json (latencyMs 50):
   4. tap-runbook's binary size and the peer's installed size.
 """
 
-import argparse
 import datetime
 import json
 import os
@@ -198,14 +197,9 @@ def ms(v):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--binary", required=True)
+    ap = bench.arguments(__doc__, runs=10, warmups=1, startup_runs=10, out="results-peer.md")
     ap.add_argument("--python", required=True, help="interpreter of the venv with msgraph-sdk")
-    ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--warmups", type=int, default=1)
-    ap.add_argument("--startup-runs", type=int, default=10)
     ap.add_argument("--memory-runs", type=int, default=5)
-    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results-peer.md"))
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     python = os.path.abspath(a.python) if os.sep in a.python else a.python
