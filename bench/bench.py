@@ -255,34 +255,44 @@ def bench_memory(binary, tenant, runs, inv_path):
     with Simulator(binary, tenant) as sim:
         env = sim.run_env()
         for _ in range(runs):
-            p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            peak = 0
-            while True:
-                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-                if pid:
-                    break
-                v = read_hwm_kib(p.pid)
-                if v:
-                    peak = max(peak, v)
-                time.sleep(0.001)
-            p.returncode = os.waitstatus_to_exitcode(status)
-            if p.returncode != 0:
-                raise RuntimeError(f"memory run exited {p.returncode}")
+            peak, ru_maxrss = sample_peak(argv, env)
             hwm.append(peak)
-            maxrss.append(ru.ru_maxrss)
-        gnu_time = None
-        if os.path.exists("/usr/bin/time"):
-            # cross-check: GNU time forks the job from its own small process
-            r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-            if r.returncode == 0:
-                try:
-                    gnu_time = int(r.stderr.strip().splitlines()[-1])
-                except (ValueError, IndexError):
-                    pass
+            maxrss.append(ru_maxrss)
+        # cross-check: GNU time forks the job from its own small process
+        gnu_time = gnu_time_kib(argv, env)
     return {"hwm": hwm, "maxrss": maxrss, "gnu_time": gnu_time}
+
+
+def sample_peak(argv, env):
+    """Runs `argv` once and returns its VmHWM (KiB), sampled every ~1 ms until exit, and
+    os.wait4's ru_maxrss (KiB)."""
+    p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while True:
+        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        v = read_hwm_kib(p.pid)
+        if v:
+            peak = max(peak, v)
+        time.sleep(0.001)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise RuntimeError(f"memory run {argv[:2]} exited {p.returncode}")
+    return peak, ru.ru_maxrss
+
+
+def gnu_time_kib(argv, env):
+    """GNU time's maximum resident set size (KiB) of one run, or None without /usr/bin/time."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        return int(r.stderr.strip().splitlines()[-1]) if r.returncode == 0 else None
+    except (ValueError, IndexError):
+        return None
 
 
 def baseline_rss():
@@ -433,14 +443,19 @@ def fmt_ms(v):
     return f"{v:.1f} ms"
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc, runs, warmups, startup_runs, out):
+    """The command line both benchmarks share, with their own defaults; add to it, then parse."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--binary", required=True)
-    ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--warmups", type=int, default=2)
-    ap.add_argument("--startup-runs", type=int, default=50)
-    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results.md"))
-    a = ap.parse_args()
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("--warmups", type=int, default=warmups)
+    ap.add_argument("--startup-runs", type=int, default=startup_runs)
+    ap.add_argument("--out", default=os.path.join(REPO, "bench", out))
+    return ap
+
+
+def main():
+    a = arguments(__doc__, runs=20, warmups=2, startup_runs=50, out="results.md").parse_args()
     binary = os.path.abspath(a.binary)
     started = time.monotonic()
 

@@ -229,7 +229,11 @@ fn simulator(args: &SimulatorArgs) -> JobResult {
             Ok(s) => s,
             Err(result) => return *result,
         };
-        let served = graph_sim::serve_forever(tenant, args.listen, async move {
+        let https = args.https.then(|| match &args.ca_file {
+            Some(path) => graph_sim::CaFile::At(path.clone()),
+            None => graph_sim::CaFile::Temporary,
+        });
+        let served = graph_sim::serve_forever(tenant, args.listen, https, async move {
             signals.next().await;
         })
         .await;

@@ -118,4 +118,12 @@ pub struct SimulatorArgs {
     /// Loopback address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// Serve HTTPS with a certificate from a CA made at start, so the client-secret path
+    /// works too; the CA's certificate is written for `TAP_RUNBOOK_CA_FILE`.
+    #[arg(long)]
+    pub https: bool,
+    /// Where --https writes the CA certificate (default: a new file in the temporary folder,
+    /// removed when the simulator stops).
+    #[arg(long, value_name = "FILE", requires = "https")]
+    pub ca_file: Option<PathBuf>,
 }

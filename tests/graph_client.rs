@@ -9,4 +9,3 @@ pub mod fixture;
 mod paths;
 mod retries;
 pub mod server;
-mod tls;

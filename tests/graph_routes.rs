@@ -2,7 +2,7 @@
 //! conformance tests check against Graph's CSDL, it reads the user with the query those tests
 //! use, and the mail it sends is a `message` Graph can read.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::sim::{self, ADELE};
 
@@ -13,19 +13,8 @@ mod csdl;
 #[path = "../crates/graph-sim/tests/routes.rs"]
 mod routes;
 
-use csdl::{Csdl, Direction};
+use csdl::{Csdl, Direction, object_properties};
 use routes::{CHECKED_ROUTES, CLIENT_USER_QUERY, route_shape};
-
-/// The properties of a JSON object that are not annotations.
-fn properties(value: &Value) -> Vec<&str> {
-    value
-        .as_object()
-        .expect("an object")
-        .keys()
-        .filter(|k| !k.starts_with("@odata."))
-        .map(String::as_str)
-        .collect()
-}
 
 #[tokio::test]
 async fn the_binary_calls_only_checked_routes_and_sends_mail_graph_can_read() {
@@ -73,7 +62,7 @@ async fn the_binary_calls_only_checked_routes_and_sends_mail_graph_can_read() {
     let outbox = tenant.outbox();
     assert_eq!(outbox.len(), 1);
     let body = &outbox[0].body;
-    let mut parameters = properties(body);
+    let mut parameters = object_properties(body);
     parameters.sort_unstable();
     assert_eq!(
         parameters,

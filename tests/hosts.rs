@@ -13,10 +13,9 @@ use serde_json::{Value, json};
 use tap_runbook::hosts::{HOSTS_DIR, HostScript};
 use tempfile::TempDir;
 
-use crate::common::sim::tenant;
+use crate::common::sim::{ADELE, passes_of, tenant};
 use crate::common::{Run, Test, assert_absent, assert_no_credential, root};
 
-const ADELE: &str = "adele.vance@contoso.com";
 const GUEST: &str = "nestor_fabrikam.com#EXT#@contoso.onmicrosoft.com";
 
 /// The Python interpreter, resolved once to its real path so the runbook runs with a cleared
@@ -188,14 +187,7 @@ async fn python_runbook_replaces_the_pass_end_to_end() {
     assert!(!run.stdout.contains("\"type\":\"log\""), "{}", run.stdout);
     assert_eq!(run.stderr, "");
     assert_absent(&run, &header, "the identity header");
-    let state = sim.state();
-    let adele = state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["userPrincipalName"] == ADELE)
-        .unwrap();
-    assert_eq!(adele["temporaryAccessPasses"].as_array().unwrap().len(), 1);
+    assert_eq!(passes_of(&sim, ADELE).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::sim::{ADELE, invocation, run, tenant};
+use crate::common::sim::{ADELE, invocation, run, tenant, what_if_notice};
 use crate::common::{Test, fixture};
 
 fn bad_simulate(format: &str, dir: &std::path::Path) -> crate::common::Run {
@@ -54,15 +54,7 @@ fn format_text_holds_for_a_refused_command_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_what_if_line_says_what_would_happen() {
     let sim = tenant(|_| {}).await;
-    let outbox = tempfile::tempdir().unwrap();
-    let outbox_arg = outbox.path().to_str().unwrap().to_owned();
-    let params = json!({ "NotifyUser": true, "EmailFrom": "it-service@contoso.com" });
-    let run = run(
-        &sim,
-        invocation(ADELE, params),
-        &["--what-if", "--outbox", &outbox_arg],
-    )
-    .await;
+    let (run, _outbox) = what_if_notice(&sim, json!({})).await;
     assert_eq!(run.code, 0, "{}", run.stdout);
     let output = run.stream("Output");
     assert!(output.len() >= 3, "{output:?}");
@@ -145,27 +137,14 @@ fn the_validate_table_fits_100_columns() {
 #[cfg(unix)]
 #[test]
 fn the_standalone_simulator_logs_each_request_on_stderr() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::process::{Command, Stdio};
+    use std::io::{Read, Write};
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
-        .env_clear()
-        .args([
-            "simulator",
-            "--tenant",
-            fixture("tenant.json").to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let sim = crate::common::process::StandaloneSimulator::start(&[], "TAP_RUNBOOK_GRAPH_URL");
+    let graph = sim.exports("# Point tap-runbook at it");
+    let (_, base) = graph
+        .iter()
+        .find(|(name, _)| name == "TAP_RUNBOOK_GRAPH_URL")
         .unwrap();
-    let mut base = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        if let Some(url) = line.unwrap().strip_prefix("export TAP_RUNBOOK_GRAPH_URL=") {
-            base = url.to_owned();
-            break;
-        }
-    }
     let addr = base.strip_prefix("http://").unwrap();
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     write!(
@@ -176,24 +155,98 @@ fn the_standalone_simulator_logs_each_request_on_stderr() {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    assert_eq!(child.wait().unwrap().code(), Some(0));
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = sim.stop();
     let line = stderr
         .lines()
         .find(|l| l.contains("GET /v1.0/users/someone 401 "))
         .unwrap_or_else(|| panic!("{stderr}"));
     assert!(line.ends_with("ms"), "{line}");
+}
+
+/// A pass for Adele made with only `env` against the standalone simulator; the credential
+/// the run used.
+#[cfg(unix)]
+fn create_pass_with(env: &[(String, String)]) -> String {
+    let mut test = Test::new()
+        .args(["run", "--format", "ndjson", "-v", "--invocation", "-"])
+        .stdin(invocation(ADELE, json!({})));
+    for (name, value) in env {
+        test = test.env(name, value);
+    }
+    let run = test.run();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.result()["result"]["temporaryAccessPass"].is_string());
+    run.stream("Verbose")
+        .into_iter()
+        .find_map(|l| l.strip_prefix("Credential: ").map(str::to_owned))
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_https_simulator_offers_the_client_secret_path_as_an_alternative_that_works() {
+    let sim =
+        crate::common::process::StandaloneSimulator::start(&["--https"], "AZURE_AUTHORITY_HOST");
+    let names = |set: &[(String, String)]| -> Vec<String> {
+        set.iter().map(|(name, _)| name.clone()).collect()
+    };
+    let graph = sim.exports("# Point tap-runbook at it");
+    let managed_identity = sim.exports("# Either the managed identity");
+    let client_secret = sim.exports("# Or, in a shell without the managed-identity lines");
+    let text = sim.banner.join("\n");
+    assert_eq!(
+        names(&graph),
+        ["TAP_RUNBOOK_GRAPH_URL", "TAP_RUNBOOK_CA_FILE"],
+        "{text}"
+    );
+    assert_eq!(
+        names(&managed_identity),
+        ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"],
+        "{text}"
+    );
+    assert_eq!(
+        names(&client_secret),
+        [
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_AUTHORITY_HOST"
+        ],
+        "{text}"
+    );
+    assert_eq!(text.matches("TAP_RUNBOOK_GRAPH_URL=").count(), 1, "{text}");
+    let base = &graph[0].1;
+    assert!(base.starts_with("https://127.0.0.1:"), "{text}");
+    assert_eq!(&client_secret[3].1, base, "Graph and sign-in are one host");
+    let ca_file = std::path::PathBuf::from(&graph[1].1);
+    let ca = std::fs::read_to_string(&ca_file).unwrap();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
+    assert!(
+        !ca.contains("PRIVATE KEY"),
+        "the CA file holds the certificate only"
+    );
+
+    let with = |set: &[(String, String)]| [graph.clone(), set.to_vec()].concat();
+    let used = create_pass_with(&with(&client_secret));
+    assert!(used.starts_with("client secret"), "{used}");
+    let used = create_pass_with(&with(&managed_identity));
+    assert!(used.starts_with("managed identity"), "{used}");
+
+    let stderr = sim.stop();
+    let tenant_id = &client_secret[0].1;
+    assert!(
+        stderr.contains(&format!("POST /{tenant_id}/oauth2/v2.0/token 200 ")),
+        "{stderr}"
+    );
+    for (_, secret) in [&client_secret[2], &managed_identity[1]] {
+        assert!(
+            !stderr.contains(secret.as_str()),
+            "a credential reached stderr"
+        );
+    }
+    assert!(!stderr.contains("PRIVATE KEY"));
+    assert!(
+        !ca_file.exists(),
+        "the temporary CA file is removed on stop"
+    );
 }

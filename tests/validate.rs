@@ -312,42 +312,25 @@ fn run_refuses_bad_input_before_anything_else() {
 #[cfg(unix)]
 #[test]
 fn simulator_prints_its_environment_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
-        .env_clear()
-        .args([
-            "simulator",
-            "--tenant",
-            fixture("tenant.json").to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut exports = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(export) = line.strip_prefix("export ") {
-            exports.push(export.split('=').next().unwrap().to_owned());
-            if export.starts_with("TAP_RUNBOOK_GRAPH_URL=http://127.0.0.1:") {
-                break;
-            }
-        }
-    }
+    let sim = crate::common::process::StandaloneSimulator::start(&[], "TAP_RUNBOOK_GRAPH_URL");
+    let exports: Vec<String> = sim
+        .exports("# Point tap-runbook at it")
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     assert!(
         exports.contains(&"IDENTITY_ENDPOINT".to_owned())
             && exports.contains(&"IDENTITY_HEADER".to_owned()),
         "{exports:?}"
     );
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
+        sim.banner
+            .iter()
+            .any(|l| l.starts_with("export TAP_RUNBOOK_GRAPH_URL=http://127.0.0.1:")),
+        "{:?}",
+        sim.banner
     );
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    sim.stop();
 }
 
 #[test]

@@ -17,7 +17,6 @@ fixtures/tenants/latency-50ms.json (latencyMs 50):
   4. tap-runbook's binary size and the peer's installed size.
 """
 
-import argparse
 import datetime
 import json
 import os
@@ -152,35 +151,7 @@ def bench_cmd(argv, n, warmups=1):
 
 def peak_hwm(argv, env, runs):
     """VmHWM (KiB) of each of `runs` jobs, sampled every ~1 ms until exit (as bench.py does)."""
-    peaks = []
-    for _ in range(runs):
-        p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        peak = 0
-        while True:
-            pid, status, _ = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            v = bench.read_hwm_kib(p.pid)
-            if v:
-                peak = max(peak, v)
-            time.sleep(0.001)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        if p.returncode != 0:
-            raise RuntimeError(f"memory run {argv[:2]} exited {p.returncode}")
-        peaks.append(peak)
-    return peaks
-
-
-def gnu_time_kib(argv, env):
-    if not os.path.exists("/usr/bin/time"):
-        return None
-    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        return int(r.stderr.strip().splitlines()[-1]) if r.returncode == 0 else None
-    except (ValueError, IndexError):
-        return None
+    return [bench.sample_peak(argv, env)[0] for _ in range(runs)]
 
 
 # ----------------------------------------------------------------------------- 4: sizes, versions
@@ -226,14 +197,9 @@ def ms(v):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--binary", required=True)
+    ap = bench.arguments(__doc__, runs=10, warmups=1, startup_runs=10, out="results-peer.md")
     ap.add_argument("--python", required=True, help="interpreter of the venv with msgraph-sdk")
-    ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--warmups", type=int, default=1)
-    ap.add_argument("--startup-runs", type=int, default=10)
     ap.add_argument("--memory-runs", type=int, default=5)
-    ap.add_argument("--out", default=os.path.join(REPO, "bench", "results-peer.md"))
     a = ap.parse_args()
     binary = os.path.abspath(a.binary)
     python = os.path.abspath(a.python) if os.sep in a.python else a.python
@@ -269,8 +235,8 @@ def main():
             peer_argv = [python, PEER_SCRIPT, "--user", USER, "--sender", SENDER]
             hwm_tap = peak_hwm(tap_argv, env, a.memory_runs)
             hwm_peer = peak_hwm(peer_argv, env, a.memory_runs)
-            gt_tap = gnu_time_kib(tap_argv, env)
-            gt_peer = gnu_time_kib(peer_argv, env)
+            gt_tap = bench.gnu_time_kib(tap_argv, env)
+            gt_peer = bench.gnu_time_kib(peer_argv, env)
 
         log("[4/4] sizes and versions")
         versions, pyver, site = peer_versions(python)

@@ -1,5 +1,6 @@
 //! The test harness: run the real binary with a hermetic environment and read its records.
 
+pub mod loopback;
 #[cfg(unix)]
 pub mod process;
 pub mod sim;

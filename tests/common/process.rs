@@ -105,3 +105,75 @@ fn wait_for_signal_handlers(pid: u32) {
         std::thread::yield_now();
     }
 }
+
+/// `tap-runbook simulator` started as an operator would, with its banner read.
+pub struct StandaloneSimulator {
+    child: std::process::Child,
+    /// The banner's lines, up to the one the caller waited for.
+    pub banner: Vec<String>,
+}
+
+impl StandaloneSimulator {
+    /// Starts the demo tenant with `flags` and reads the banner up to the line exporting `last`.
+    pub fn start(flags: &[&str], last: &str) -> StandaloneSimulator {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tap-runbook"))
+            .env_clear()
+            .args([
+                "simulator",
+                "--tenant",
+                super::fixture("tenant.json").to_str().unwrap(),
+            ])
+            .args(flags)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut banner = Vec::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with(&format!("export {last}="));
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        StandaloneSimulator { child, banner }
+    }
+
+    /// The variables exported between the comment line starting with `heading` and the next
+    /// comment line, unquoted.
+    pub fn exports(&self, heading: &str) -> Vec<(String, String)> {
+        self.banner
+            .iter()
+            .skip_while(|l| !l.starts_with(heading))
+            .skip(1)
+            .take_while(|l| !l.starts_with('#'))
+            .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+            .map(|(name, value)| (name.to_owned(), posix_unquote(value)))
+            .collect()
+    }
+
+    /// Stops it with SIGTERM and returns its stderr, once it has exited cleanly.
+    pub fn stop(mut self) -> String {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        assert_eq!(self.child.wait().unwrap().code(), Some(0));
+        let mut stderr = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        stderr
+    }
+}
+
+/// The value a POSIX shell assigns for `value` as the banner quotes it.
+fn posix_unquote(value: &str) -> String {
+    match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        Some(quoted) => quoted.replace(r"'\''", "'"),
+        None => value.to_owned(),
+    }
+}

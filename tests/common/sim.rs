@@ -86,3 +86,17 @@ pub async fn run(sim: &Simulator, invocation: String, args: &[&str]) -> Run {
         .await
         .unwrap()
 }
+
+/// A what-if run that notifies Adele (from the demo tenant's sender, `extra` parameters added)
+/// with its outbox in a new folder, which is returned with the run.
+pub async fn what_if_notice(sim: &Simulator, extra: Value) -> (Run, tempfile::TempDir) {
+    let outbox = tempfile::tempdir().unwrap();
+    let outbox_arg = outbox.path().to_str().unwrap().to_owned();
+    let mut params = json!({ "NotifyUser": true, "EmailFrom": "it-service@contoso.com" });
+    params
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let args = ["--what-if", "--outbox", outbox_arg.as_str()];
+    (run(sim, invocation(ADELE, params), &args).await, outbox)
+}

@@ -24,6 +24,12 @@ fn http() -> reqwest::Client {
 }
 
 /// The demo tenant with its managed identity behind a simulated Arc agent writing to `keys`.
+/// The credential `env` chooses, with the agent's key files expected in `keys`.
+fn arc_credential(env: &Environment, keys: &Path) -> Credential {
+    Credential::from_environment_with(env, Cloud::Global, &http(), ArcTokensFolder::new(keys))
+        .unwrap()
+}
+
 async fn arc_tenant(keys: &Path) -> Simulator {
     let mut doc: Value =
         serde_json::from_str(&fs::read_to_string(fixture("tenant.json")).unwrap()).unwrap();
@@ -50,13 +56,7 @@ async fn the_credential_answers_the_simulated_agents_challenge() {
     let sim = arc_tenant(keys.path()).await;
     let env: Environment = sim.managed_identity_env().into_iter().collect();
     assert!(env.has("IMDS_ENDPOINT") && !env.has("IDENTITY_HEADER"));
-    let credential = Credential::from_environment_with(
-        &env,
-        Cloud::Global,
-        &http(),
-        ArcTokensFolder::new(keys.path()),
-    )
-    .unwrap();
+    let credential = arc_credential(&env, keys.path());
     assert_eq!(credential.kind(), &CredentialKind::AzureArcManagedIdentity);
     assert_eq!(
         credential.kind().to_string(),
@@ -85,13 +85,7 @@ async fn a_key_folder_other_than_the_agents_is_refused_and_nothing_is_sent() {
     let elsewhere = tempfile::tempdir().unwrap();
     let sim = arc_tenant(keys.path()).await;
     let env: Environment = sim.managed_identity_env().into_iter().collect();
-    let credential = Credential::from_environment_with(
-        &env,
-        Cloud::Global,
-        &http(),
-        ArcTokensFolder::new(elsewhere.path()),
-    )
-    .unwrap();
+    let credential = arc_credential(&env, elsewhere.path());
     let error = credential.token(false).await.unwrap_err().to_job_error();
     assert_eq!(error.code, ErrorCode::AuthenticationFailed);
     assert!(
@@ -137,13 +131,7 @@ async fn a_key_the_agent_does_not_accept_fails_after_one_answer() {
     ]
     .into_iter()
     .collect();
-    let credential = Credential::from_environment_with(
-        &env,
-        Cloud::Global,
-        &http(),
-        ArcTokensFolder::new(keys.path()),
-    )
-    .unwrap();
+    let credential = arc_credential(&env, keys.path());
     let error = credential.token(false).await.unwrap_err();
     let message = error.to_string();
     assert!(

@@ -11,7 +11,7 @@ use tap_runbook::net::{Cloud, Environment, HttpSettings, build_http_client};
 use time::macros::datetime;
 
 use super::server::{MockServer, Recorded, Reply};
-use super::tls::TestCa;
+use crate::common::loopback::TestCa;
 
 const HEADER_SECRET: &str = "identity-header-value-77aa";
 const CLIENT_SECRET: &str = "client~secret.value_9Q";
@@ -177,22 +177,20 @@ async fn endpoint_refusal_is_clear_and_secret_free() {
 /// An HTTPS token server with a test CA, and the environment that trusts it.
 struct EntraFixture {
     server: MockServer,
-    ca_file: tempfile::NamedTempFile,
+    ca: TestCa,
 }
 
 impl EntraFixture {
     async fn new(token_reply: Reply) -> Self {
         let ca = TestCa::new();
-        let ca_file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(ca_file.path(), &ca.root_pem).unwrap();
-        let server = MockServer::start_tls(ca.acceptor).await;
+        let server = MockServer::start_tls(ca.acceptor()).await;
         server.route("POST", "/tenant-1/oauth2/v2.0/token", vec![token_reply]);
-        Self { server, ca_file }
+        Self { server, ca }
     }
 
     fn env(&self, extra: &[(&str, &str)]) -> Environment {
         let url = self.server.url();
-        let ca = self.ca_file.path().to_str().unwrap();
+        let ca = self.ca.file().to_str().unwrap();
         let mut pairs = vec![
             ("AZURE_TENANT_ID", "tenant-1"),
             ("AZURE_CLIENT_ID", "app-1"),

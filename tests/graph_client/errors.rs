@@ -3,12 +3,8 @@
 use tap_runbook::graph::{GraphErrorKind, UserRef};
 use tap_runbook::job::ErrorCode;
 
-use super::fixture::{Fixture, REFRESHED_TOKEN, USER_ID, user_json};
+use super::fixture::{Fixture, REFRESHED_TOKEN, USER_ID, passes, user_json};
 use super::server::Reply;
-
-fn passes() -> String {
-    format!("/v1.0/users/{USER_ID}/authentication/temporaryAccessPassMethods")
-}
 
 fn expired() -> Reply {
     Reply::graph_error(

@@ -43,6 +43,11 @@ pub fn token_reply(token: &str) -> Reply {
     )
 }
 
+/// The scripted user's pass collection.
+pub fn passes() -> String {
+    format!("/v1.0/users/{USER_ID}/authentication/temporaryAccessPassMethods")
+}
+
 pub fn user_json() -> serde_json::Value {
     json!({"id": USER_ID, "userPrincipalName": "adele@contoso.com", "mail": "adele@contoso.com",
            "usageLocation": "DE", "preferredLanguage": "de-AT", "userType": "Member",

@@ -2,16 +2,12 @@
 
 use std::time::{Duration, SystemTime};
 
-use tap_runbook::graph::{CreatePass, Deleted, GraphErrorKind, UserRef};
+use tap_runbook::graph::{CreatePass, Deleted, GraphError, GraphErrorKind, UserRef};
 use tap_runbook::job::ErrorCode;
 use tokio::time::Instant;
 
-use super::fixture::{Fixture, USER_ID, created_pass_json, user_json};
+use super::fixture::{Fixture, USER_ID, created_pass_json, passes, user_json};
 use super::server::Reply;
-
-fn passes() -> String {
-    format!("/v1.0/users/{USER_ID}/authentication/temporaryAccessPassMethods")
-}
 
 fn adele() -> UserRef {
     UserRef::new("adele@contoso.com")
@@ -23,6 +19,14 @@ fn create() -> CreatePass {
         is_usable_once: true,
         start_date_time: None,
     }
+}
+
+/// The error of a create that the scripted Graph does not let succeed.
+async fn failed_create(f: &Fixture) -> GraphError {
+    f.client
+        .create_pass(USER_ID, &create(), None)
+        .await
+        .unwrap_err()
 }
 
 fn throttled(retry_after: &str) -> Reply {
@@ -99,11 +103,7 @@ async fn exhausted_unavailability_is_graph_unavailable() {
         &passes(),
         vec![Reply::graph_error(503, "serviceNotAvailable", "busy")],
     );
-    let error = f
-        .client
-        .create_pass(USER_ID, &create(), None)
-        .await
-        .unwrap_err();
+    let error = failed_create(&f).await;
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
     assert_eq!(error.to_job_error().code, ErrorCode::GraphUnavailable);
     assert_eq!(f.graph_requests().len(), 5);
@@ -172,11 +172,7 @@ async fn a_get_timeout_is_retried() {
 async fn a_reset_create_is_ambiguous_and_not_repeated() {
     let f = Fixture::new().await;
     f.server.route("POST", &passes(), vec![Reply::Reset]);
-    let error = f
-        .client
-        .create_pass(USER_ID, &create(), None)
-        .await
-        .unwrap_err();
+    let error = failed_create(&f).await;
     assert_eq!(error.kind, GraphErrorKind::Ambiguous);
     assert_eq!(f.graph_requests().len(), 1);
 }
@@ -185,11 +181,7 @@ async fn a_reset_create_is_ambiguous_and_not_repeated() {
 async fn a_create_timeout_is_ambiguous() {
     let f = Fixture::with_config(|c| c.request_timeout = Duration::from_millis(100)).await;
     f.server.route("POST", &passes(), vec![Reply::Hang]);
-    let error = f
-        .client
-        .create_pass(USER_ID, &create(), None)
-        .await
-        .unwrap_err();
+    let error = failed_create(&f).await;
     assert_eq!(error.kind, GraphErrorKind::Ambiguous);
     assert_eq!(f.graph_requests().len(), 1);
 }
@@ -217,11 +209,7 @@ async fn a_refused_connection_is_retried_even_for_a_create() {
         c.base_url = tap_runbook::net::validate_graph_url(&url).unwrap();
     })
     .await;
-    let error = f
-        .client
-        .create_pass(USER_ID, &create(), None)
-        .await
-        .unwrap_err();
+    let error = failed_create(&f).await;
     assert_eq!(error.kind, GraphErrorKind::Unavailable);
     assert_eq!(f.client.attempts().len(), 5);
     assert!(
@@ -255,11 +243,7 @@ async fn malformed_or_truncated_create_answers_are_ambiguous() {
     ] {
         let f = Fixture::new().await;
         f.server.route("POST", &passes(), vec![reply]);
-        let error = f
-            .client
-            .create_pass(USER_ID, &create(), None)
-            .await
-            .unwrap_err();
+        let error = failed_create(&f).await;
         assert_eq!(error.kind, GraphErrorKind::Ambiguous, "{error}");
         assert_eq!(f.graph_requests().len(), 1);
     }

@@ -1,15 +1,16 @@
 //! A scripted HTTP/1.1 server on a loopback port: records each request and answers from a
 //! per-route script, including transport faults (reset, truncated body, no answer) that a
-//! framework server cannot produce on purpose.
+//! framework server cannot produce on purpose. It runs on the tests' one loopback server.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpListener;
+use tokio::io::AsyncWriteExt;
 use tokio_rustls::TlsAcceptor;
+
+pub use crate::common::loopback::Request as Recorded;
+use crate::common::loopback::{Connection, Loopback, read_request, reason, respond};
 
 /// One scripted answer.
 #[derive(Debug, Clone)]
@@ -75,21 +76,6 @@ impl Reply {
     }
 }
 
-/// A request as the server received it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    pub method: String,
-    /// The request target as sent (absolute-form when the client used us as a proxy).
-    pub target: String,
-    /// The path, without query.
-    pub path: String,
-    /// The query, if any.
-    pub query: Option<String>,
-    /// Header names in lowercase.
-    pub headers: BTreeMap<String, String>,
-    pub body: String,
-}
-
 struct Route {
     method: String,
     prefix: String,
@@ -105,8 +91,7 @@ struct State {
 /// The server. Dropping it stops nothing by itself; the test's runtime ends its tasks.
 #[derive(Clone)]
 pub struct MockServer {
-    addr: SocketAddr,
-    scheme: &'static str,
+    server: Loopback,
     state: Arc<Mutex<State>>,
 }
 
@@ -122,41 +107,24 @@ impl MockServer {
     }
 
     async fn serve(tls: Option<TlsAcceptor>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = Self {
-            addr: listener.local_addr().unwrap(),
-            scheme: if tls.is_some() { "https" } else { "http" },
-            state: Arc::default(),
-        };
-        let state = Arc::clone(&server.state);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let state = Arc::clone(&state);
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    match tls {
-                        Some(acceptor) => {
-                            if let Ok(mut stream) = acceptor.accept(stream).await {
-                                connection(&mut stream, &state).await;
-                            }
-                        }
-                        None => {
-                            let mut stream = stream;
-                            if connection(&mut stream, &state).await == Ending::Reset {
-                                // RST instead of FIN, as a crashed peer or a middlebox does.
-                                let _ = stream.set_zero_linger();
-                            }
-                        }
-                    }
-                });
+        let state: Arc<Mutex<State>> = Arc::default();
+        let served = Arc::clone(&state);
+        let server = Loopback::start(tls, move |mut stream| {
+            let state = Arc::clone(&served);
+            async move {
+                if connection(&mut stream, &state).await == Ending::Reset {
+                    // RST instead of FIN, as a crashed peer or a middlebox does.
+                    let _ = stream.tcp().set_zero_linger();
+                }
             }
-        });
-        server
+        })
+        .await;
+        Self { server, state }
     }
 
     /// `http(s)://127.0.0.1:port`.
     pub fn url(&self) -> String {
-        format!("{}://{}", self.scheme, self.addr)
+        self.server.url()
     }
 
     /// Scripts the answers for `method` on paths starting with `prefix` (the longest matching
@@ -207,11 +175,8 @@ enum Ending {
 }
 
 /// Serves one request on a connection; the caller then closes it.
-async fn connection<S>(stream: &mut S, state: &Mutex<State>) -> Ending
-where
-    S: AsyncRead + AsyncWrite + Unpin,
-{
-    let Some(request) = read_request(stream).await else {
+async fn connection(stream: &mut Box<dyn Connection>, state: &Mutex<State>) -> Ending {
+    let Some(request) = read_request(stream.as_mut()).await else {
         return Ending::Close;
     };
     match MockServer::next_reply(state, &request) {
@@ -219,20 +184,7 @@ where
             status,
             headers,
             body,
-        } => {
-            let mut head = format!(
-                "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\nconnection: close\r\n",
-                reason(status),
-                body.len()
-            );
-            for (name, value) in headers {
-                head.push_str(&format!("{name}: {value}\r\n"));
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
+        } => respond(stream.as_mut(), status, &headers, body.as_bytes()).await,
         Reply::Truncated { status } => {
             let head = format!(
                 "HTTP/1.1 {status} {}\r\ncontent-type: application/json\r\ncontent-length: 500\r\nconnection: close\r\n\r\n{{\"id\":\"tru",
@@ -245,80 +197,4 @@ where
         Reply::Hang => std::future::pending::<()>().await,
     }
     Ending::Close
-}
-
-async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option<Recorded> {
-    let mut buffer = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(i) = find(&buffer, b"\r\n\r\n") {
-            break i;
-        }
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_owned();
-    let target = request_line.next()?.to_owned();
-    let headers: BTreeMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = buffer[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            break;
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    let origin_form = match target.find("://") {
-        Some(i) => target[i + 3..]
-            .find('/')
-            .map_or("/".to_owned(), |j| target[i + 3 + j..].to_owned()),
-        None => target.clone(),
-    };
-    let (path, query) = match origin_form.split_once('?') {
-        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
-        None => (origin_form, None),
-    };
-    Some(Recorded {
-        method,
-        target,
-        path,
-        query,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        202 => "Accepted",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
 }

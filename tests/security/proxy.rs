@@ -6,10 +6,8 @@ use serde_json::json;
 
 use super::job;
 use super::servers::RecordingProxy;
-use crate::common::sim::{invocation, tenant};
+use crate::common::sim::{ADELE, invocation, tenant};
 use crate::common::{Test, fixture};
-
-const ADELE: &str = "adele.vance@contoso.com";
 
 fn proxy_env(proxy: &RecordingProxy) -> Vec<(&'static str, String)> {
     [

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::common::Test;
+use crate::common::{Run, Test};
 use crate::graph_client::fixture::token_reply;
 use crate::graph_client::server::{MockServer, Reply};
 
@@ -29,17 +29,7 @@ async fn redirects_from_graph_and_the_token_endpoint_are_not_followed() {
         let identity = format!("{}/msi/token", identity.url());
         let graph_url = graph.url();
         let invocation = invocation.clone();
-        let run = tokio::task::spawn_blocking(move || {
-            Test::new()
-                .args(["run", "--format", "ndjson", "--invocation", "-"])
-                .stdin(invocation)
-                .env("IDENTITY_ENDPOINT", identity)
-                .env("IDENTITY_HEADER", "identity-secret")
-                .env("TAP_RUNBOOK_GRAPH_URL", graph_url)
-                .run()
-        })
-        .await
-        .unwrap();
+        let run = run_against(identity, graph_url, invocation).await;
         assert_eq!(run.code, 1, "{}", run.stdout);
         assert_eq!(run.result()["error"]["code"], expected, "{}", run.stdout);
     }
@@ -58,17 +48,8 @@ async fn a_token_that_is_no_bearer_token_is_refused() {
     );
     let identity = format!("{}/msi/token", server.url());
     let graph_url = server.url();
-    let run = tokio::task::spawn_blocking(move || {
-        Test::new()
-            .args(["run", "--format", "ndjson", "--invocation", "-"])
-            .stdin(json!({ "UserName": "adele@contoso.com", "CallerName": "admin" }).to_string())
-            .env("IDENTITY_ENDPOINT", identity)
-            .env("IDENTITY_HEADER", "identity-secret")
-            .env("TAP_RUNBOOK_GRAPH_URL", graph_url)
-            .run()
-    })
-    .await
-    .unwrap();
+    let invocation = json!({ "UserName": "adele@contoso.com", "CallerName": "admin" }).to_string();
+    let run = run_against(identity, graph_url, invocation).await;
     assert_eq!(run.code, 1, "{}", run.stdout);
     let error = &run.result()["error"];
     assert_eq!(error["code"], "AuthenticationFailed");
@@ -128,4 +109,20 @@ fn a_plaintext_identity_endpoint_off_this_machine_is_refused() {
             "{allowed}"
         );
     }
+}
+
+/// Runs a job with the managed identity at `identity` (header `identity-secret`) and Graph at
+/// `graph_url`.
+async fn run_against(identity: String, graph_url: String, invocation: String) -> Run {
+    tokio::task::spawn_blocking(move || {
+        Test::new()
+            .args(["run", "--format", "ndjson", "--invocation", "-"])
+            .stdin(invocation)
+            .env("IDENTITY_ENDPOINT", identity)
+            .env("IDENTITY_HEADER", "identity-secret")
+            .env("TAP_RUNBOOK_GRAPH_URL", graph_url)
+            .run()
+    })
+    .await
+    .unwrap()
 }

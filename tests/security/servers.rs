@@ -1,11 +1,13 @@
-//! Raw loopback listeners for attacks a framework server cannot stage: a "proxy" that only
-//! records what reaches it, and a server that answers with a flood or a gzip bomb.
+//! Raw loopback servers for attacks a framework server cannot stage, on the tests' one
+//! loopback server: a "proxy" that only records what reaches it, and a server that answers
+//! with a flood or a gzip bomb.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+
+use crate::common::loopback::{Connection, Loopback, read_request, respond};
 
 /// A listener that records the request head of every connection and answers 502. Set as a
 /// proxy, it shows which requests the job sent through it.
@@ -17,25 +19,22 @@ pub struct RecordingProxy {
 
 impl RecordingProxy {
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let proxy = Self {
-            url: format!("http://{}", listener.local_addr().unwrap()),
-            heads: Arc::default(),
-        };
-        let heads = Arc::clone(&proxy.heads);
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let heads = Arc::clone(&heads);
-                tokio::spawn(async move {
-                    let head = read_head(&mut stream).await;
-                    heads.lock().unwrap().push(head);
-                    let _ = stream
-                        .write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                        .await;
-                });
+        let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+        let recorded = Arc::clone(&heads);
+        let server = Loopback::start(None, move |mut stream| {
+            let heads = Arc::clone(&recorded);
+            async move {
+                if let Some(request) = read_request(stream.as_mut()).await {
+                    heads.lock().unwrap().push(request.head);
+                }
+                respond(stream.as_mut(), 502, &[], b"").await;
             }
-        });
-        proxy
+        })
+        .await;
+        Self {
+            url: server.url(),
+            heads,
+        }
     }
 
     /// `http://127.0.0.1:port`.
@@ -47,18 +46,6 @@ impl RecordingProxy {
     pub fn heads(&self) -> Vec<String> {
         self.heads.lock().unwrap().clone()
     }
-}
-
-async fn read_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    String::from_utf8_lossy(&head).into_owned()
 }
 
 /// What [`Flood`] sends for requests that are not token requests.
@@ -78,49 +65,42 @@ pub struct Flood {
 
 impl Flood {
     pub async fn start(body: Body, huge_token: bool) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let gzip = match body {
             Body::GzipBomb { size, .. } => Arc::new(gzip_envelope(size)),
             Body::Huge { .. } => Arc::new(Vec::new()),
         };
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let gzip = Arc::clone(&gzip);
-                tokio::spawn(async move {
-                    let head = read_head(&mut stream).await;
-                    let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                    if path.starts_with("/msi/token") && !huge_token {
-                        let token = format!(
-                            "{{\"access_token\":\"flood-token\",\"expires_on\":\"{}\"}}",
-                            time::OffsetDateTime::now_utc().unix_timestamp() + 3600
-                        );
-                        let _ = stream
-                            .write_all(
-                                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{token}", token.len())
-                                    .as_bytes(),
-                            )
-                            .await;
-                        return;
+        let server = Loopback::start(None, move |mut stream| {
+            let gzip = Arc::clone(&gzip);
+            async move {
+                let Some(request) = read_request(stream.as_mut()).await else {
+                    return;
+                };
+                if request.path.starts_with("/msi/token") && !huge_token {
+                    let token = format!(
+                        "{{\"access_token\":\"flood-token\",\"expires_on\":\"{}\"}}",
+                        time::OffsetDateTime::now_utc().unix_timestamp() + 3600
+                    );
+                    let json = [("content-type".to_owned(), "application/json".to_owned())];
+                    respond(stream.as_mut(), 200, &json, token.as_bytes()).await;
+                    return;
+                }
+                match body {
+                    _ if huge_token => stream_envelope(stream.as_mut(), 200, 400 << 20).await,
+                    Body::Huge { status, size } => {
+                        stream_envelope(stream.as_mut(), status, size).await
                     }
-                    match body {
-                        _ if huge_token => stream_envelope(&mut stream, 200, 400 << 20).await,
-                        Body::Huge { status, size } => {
-                            stream_envelope(&mut stream, status, size).await
-                        }
-                        Body::GzipBomb { status, .. } => {
-                            let head = format!(
-                                "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                                gzip.len()
-                            );
-                            let _ = stream.write_all(head.as_bytes()).await;
-                            let _ = stream.write_all(&gzip).await;
-                        }
+                    Body::GzipBomb { status, .. } => {
+                        let headers = [
+                            ("content-type".to_owned(), "application/json".to_owned()),
+                            ("content-encoding".to_owned(), "gzip".to_owned()),
+                        ];
+                        respond(stream.as_mut(), status, &headers, &gzip).await;
                     }
-                });
+                }
             }
-        });
-        Self { url }
+        })
+        .await;
+        Self { url: server.url() }
     }
 
     pub fn url(&self) -> &str {
@@ -130,7 +110,7 @@ impl Flood {
 
 /// Streams `{"error":{"code":"Flood","message":"AAAA…"}}` without a Content-Length until the
 /// client hangs up or `size` bytes went out.
-async fn stream_envelope(stream: &mut TcpStream, status: u16, size: usize) {
+async fn stream_envelope(stream: &mut dyn Connection, status: u16, size: usize) {
     let head = format!(
         "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{{\"error\":{{\"code\":\"Flood\",\"message\":\""
     );

@@ -49,6 +49,17 @@ pub enum SimulatorError {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// The loopback CA or the TLS set-up could not be made.
+    #[error("cannot set up loopback HTTPS: {0}")]
+    Tls(String),
+    /// The CA certificate could not be written.
+    #[error("cannot write the CA certificate to {}: {source}", path.display())]
+    CaFile {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
     /// The server stopped with an error.
     #[error("simulated tenant server failed: {0}")]
     Serve(#[source] std::io::Error),

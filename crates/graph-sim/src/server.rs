@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -16,21 +17,103 @@ use super::records::{OutboxEntry, RecordedRequest};
 use super::routes;
 use super::state::{SimulatorState, lock};
 use super::tenant_file::{FaultSpec, TenantFile};
+use super::tls::LoopbackCa;
+
+/// Where an HTTPS simulator writes its CA's certificate, for a client to trust (as
+/// `TAP_RUNBOOK_CA_FILE`). The file holds the certificate only, never a key.
+#[derive(Debug, Clone)]
+pub enum CaFile {
+    /// A new file in the temporary folder, removed when the simulator stops.
+    Temporary,
+    /// This file, created or replaced, and left in place.
+    At(PathBuf),
+}
+
+/// The CA certificate file of a running HTTPS simulator.
+#[derive(Debug)]
+struct WrittenCaFile {
+    path: PathBuf,
+    remove_on_drop: bool,
+}
+
+impl WrittenCaFile {
+    fn write(ca_file: CaFile, ca: &LoopbackCa, port: u16) -> Result<WrittenCaFile, SimulatorError> {
+        let (path, remove_on_drop) = match ca_file {
+            CaFile::Temporary => (
+                std::env::temp_dir()
+                    .join(format!("graph-sim-ca-{}-{port}.pem", std::process::id())),
+                true,
+            ),
+            CaFile::At(path) => (path, false),
+        };
+        let mut options = std::fs::OpenOptions::new();
+        // A temporary name is never reused: whatever already stands there (a planted link, a
+        // stale file) is not written through.
+        options.write(true);
+        if remove_on_drop {
+            options.create_new(true);
+        } else {
+            options.create(true).truncate(true);
+        }
+        options
+            .open(&path)
+            .and_then(|mut file| file.write_all(ca.certificate_pem().as_bytes()))
+            .map_err(|source| SimulatorError::CaFile {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(WrittenCaFile {
+            path,
+            remove_on_drop,
+        })
+    }
+}
+
+impl Drop for WrittenCaFile {
+    fn drop(&mut self) {
+        if self.remove_on_drop {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
 
 /// A simulated tenant serving on a loopback port of the current tokio runtime. Dropping it
 /// stops the server; [`Simulator::shutdown`] also waits for it.
 pub struct Simulator {
     state: Arc<SimulatorState>,
     local_addr: SocketAddr,
+    /// Set when serving HTTPS.
+    ca_file: Option<WrittenCaFile>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Simulator {
-    /// Binds `listen` (loopback only; port 0 picks a free one) and starts serving `tenant`.
+    /// Binds `listen` (loopback only; port 0 picks a free one) and starts serving `tenant`
+    /// over plain HTTP.
     pub async fn start(
         tenant: TenantFile,
         listen: SocketAddr,
+    ) -> Result<Simulator, SimulatorError> {
+        Self::start_with(tenant, listen, None).await
+    }
+
+    /// As [`Simulator::start`], over HTTPS with a certificate from a CA made for this start,
+    /// whose certificate is written to `ca_file`. The client-secret path needs this: its
+    /// sign-in host must be https.
+    pub async fn start_https(
+        tenant: TenantFile,
+        listen: SocketAddr,
+        ca_file: CaFile,
+    ) -> Result<Simulator, SimulatorError> {
+        Self::start_with(tenant, listen, Some(ca_file)).await
+    }
+
+    /// Serves plain HTTP without `https`, else HTTPS with its CA certificate written there.
+    pub async fn start_with(
+        tenant: TenantFile,
+        listen: SocketAddr,
+        https: Option<CaFile>,
     ) -> Result<Simulator, SimulatorError> {
         if !listen.ip().is_loopback() {
             return Err(SimulatorError::NotLoopback { addr: listen });
@@ -41,12 +124,22 @@ impl Simulator {
         };
         let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
         let local_addr = listener.local_addr().map_err(bind_error)?;
+        let (listener, ca_file) = match https {
+            None => (SeverableListener::Plain(listener), None),
+            Some(ca_file) => {
+                let ca = LoopbackCa::generate()?;
+                let written = WrittenCaFile::write(ca_file, &ca, local_addr.port())?;
+                let listener =
+                    SeverableListener::tls(listener, ca.acceptor()).map_err(bind_error)?;
+                (listener, Some(written))
+            }
+        };
         let state = Arc::new(SimulatorState::new(tenant));
         let app =
             routes::router(state.clone()).into_make_service_with_connect_info::<ConnectionSwitch>();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(SeverableListener(listener), app)
+            axum::serve(listener, app)
                 .with_graceful_shutdown(async {
                     // A dropped sender means the Simulator is gone: stop as well.
                     let _ = stopped.await;
@@ -56,6 +149,7 @@ impl Simulator {
         Ok(Simulator {
             state,
             local_addr,
+            ca_file,
             stop: Some(stop),
             server: Some(server),
         })
@@ -66,30 +160,62 @@ impl Simulator {
         self.local_addr
     }
 
-    /// `http://127.0.0.1:PORT`: the Graph base URL (Graph paths start with `/v1.0` or `/beta`).
+    /// `http://127.0.0.1:PORT` (or `https://`): the Graph base URL, which is also the sign-in
+    /// host (Graph paths start with `/v1.0` or `/beta`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.local_addr)
+        let scheme = if self.ca_file.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.local_addr)
+    }
+
+    /// The file holding the CA certificate that an HTTPS simulator's certificate chains to.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_ref().map(|f| f.path.as_path())
     }
 
     /// The environment a client needs to reach this tenant: the managed-identity endpoint
     /// (with its header, or Azure Arc's pair when the tenant simulates an Arc agent), the
-    /// app's tenant, client id and secret, and the Graph base URL.
+    /// app's tenant, client id and secret (with the sign-in host when serving HTTPS), the
+    /// Graph base URL, and over HTTPS the CA file.
     pub fn client_env(&self) -> Vec<(String, String)> {
-        let base = self.base_url();
-        let tenant_id = lock(&self.state.tenant).tenant_id.clone();
         let mut env = self.managed_identity_env();
-        env.extend(
-            [
-                ("AZURE_TENANT_ID", tenant_id),
-                ("AZURE_CLIENT_ID", self.state.app.client_id.clone()),
-                (
-                    "AZURE_CLIENT_SECRET",
-                    self.state.app.client_secret.expose().to_owned(),
-                ),
-                ("TAP_RUNBOOK_GRAPH_URL", base),
-            ]
-            .map(|(k, v)| (k.to_owned(), v)),
-        );
+        env.extend(self.client_secret_env());
+        env.extend(self.graph_env());
+        env
+    }
+
+    /// The app registration's client-secret variables: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
+    /// `AZURE_CLIENT_SECRET`, and over HTTPS `AZURE_AUTHORITY_HOST` (a client refuses an
+    /// http sign-in host, so a plain simulator names none).
+    pub fn client_secret_env(&self) -> Vec<(String, String)> {
+        let tenant_id = lock(&self.state.tenant).tenant_id.clone();
+        let mut env = vec![
+            ("AZURE_TENANT_ID", tenant_id),
+            ("AZURE_CLIENT_ID", self.state.app.client_id.clone()),
+            (
+                "AZURE_CLIENT_SECRET",
+                self.state.app.client_secret.expose().to_owned(),
+            ),
+        ];
+        if self.ca_file.is_some() {
+            env.push(("AZURE_AUTHORITY_HOST", self.base_url()));
+        }
+        env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    }
+
+    /// What either credential needs besides its own variables: `TAP_RUNBOOK_GRAPH_URL`, and
+    /// over HTTPS `TAP_RUNBOOK_CA_FILE`.
+    pub fn graph_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("TAP_RUNBOOK_GRAPH_URL".to_owned(), self.base_url())];
+        if let Some(path) = self.ca_file() {
+            env.push((
+                "TAP_RUNBOOK_CA_FILE".to_owned(),
+                path.to_string_lossy().into_owned(),
+            ));
+        }
         env
     }
 
@@ -169,20 +295,41 @@ impl Drop for Simulator {
 }
 
 /// What `tap-runbook simulator` prints on start: where the tenant is and the shell lines that
-/// point a client at it, for PowerShell on Windows and a POSIX shell elsewhere. Only the
-/// managed-identity set: `AZURE_CLIENT_ID` would turn that path into a user-assigned identity,
-/// and the client-secret path cannot reach the simulator (its authority host must be https, and
-/// the simulator serves http).
+/// point a client at it, for PowerShell on Windows and a POSIX shell elsewhere. Over plain
+/// HTTP only the managed-identity set: the client-secret path cannot reach the simulator then
+/// (its sign-in host must be https). Over HTTPS the client-secret set follows as an alternative
+/// of its own, never in one block with the managed-identity set, whose path `AZURE_CLIENT_ID`
+/// would turn into a user-assigned identity.
 pub fn banner(simulator: &Simulator) -> String {
     let base = simulator.base_url();
     let mut text = format!(
         "Simulated tenant listening on {base} (not Microsoft Graph: test data only)\n\
          Inspect: {base}/_sim/state, {base}/_sim/outbox, {base}/_sim/requests\n\
-         Each request served is logged on stderr.\n\
-         # Point tap-runbook at it (managed identity; the client-secret path is not offered):\n"
+         Each request served is logged on stderr.\n"
     );
-    let mut env = simulator.managed_identity_env();
-    env.push(("TAP_RUNBOOK_GRAPH_URL".to_owned(), base));
+    if simulator.ca_file.is_none() {
+        text.push_str(
+            "# Point tap-runbook at it (managed identity; the client-secret path needs --https):\n",
+        );
+        export(&mut text, simulator.managed_identity_env());
+        export(&mut text, simulator.graph_env());
+        return text;
+    }
+    text.push_str(
+        "# Point tap-runbook at it: these lines, then ONE of the two credential sets below.\n",
+    );
+    export(&mut text, simulator.graph_env());
+    text.push_str("# Either the managed identity:\n");
+    export(&mut text, simulator.managed_identity_env());
+    text.push_str(
+        "# Or, in a shell without the managed-identity lines, the app's client secret:\n",
+    );
+    export(&mut text, simulator.client_secret_env());
+    text
+}
+
+/// Appends one shell line per variable.
+fn export(text: &mut String, env: Vec<(String, String)>) {
     for (name, value) in env {
         if cfg!(windows) {
             text.push_str(&format!("$env:{name} = {}\n", powershell_quote(&value)));
@@ -190,7 +337,6 @@ pub fn banner(simulator: &Simulator) -> String {
             text.push_str(&format!("export {name}={}\n", shell_quote(&value)));
         }
     }
-    text
 }
 
 /// Quotes a value for POSIX shells unless it is made only of safe characters.
@@ -218,15 +364,17 @@ fn powershell_quote(value: &str) -> String {
     quoted
 }
 
-/// Serves `tenant` on `listen` until `shutdown` completes, after printing [`banner`] to stdout.
-/// The caller creates `shutdown` (for example from its stop signals) before calling, so a client
-/// that stops the simulator as soon as it has read the banner still gets a clean shutdown.
+/// Serves `tenant` on `listen` (over HTTPS with `https`, see [`Simulator::start_with`]) until
+/// `shutdown` completes, after printing [`banner`] to stdout. The caller creates `shutdown`
+/// (for example from its stop signals) before calling, so a client that stops the simulator as
+/// soon as it has read the banner still gets a clean shutdown.
 pub async fn serve_forever(
     tenant: TenantFile,
     listen: SocketAddr,
+    https: Option<CaFile>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), SimulatorError> {
-    let simulator = Simulator::start(tenant, listen).await?;
+    let simulator = Simulator::start_with(tenant, listen, https).await?;
     simulator
         .state
         .log_requests

@@ -13,6 +13,17 @@ use time::format_description::well_known::Rfc3339;
 /// The extract of Graph's v1.0 metadata the simulator is held to.
 const EXTRACT: &str = include_str!("data/graph-csdl-extract.xml");
 
+/// The properties of a JSON object that are not annotations.
+pub fn object_properties(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .filter(|k| !k.starts_with("@odata."))
+        .map(String::as_str)
+        .collect()
+}
+
 /// One structural or navigation property.
 #[derive(Debug, Clone)]
 pub struct Property {

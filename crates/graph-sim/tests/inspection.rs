@@ -6,26 +6,10 @@ use super::*;
 async fn inspection_routes_need_no_token_and_are_not_logged() {
     let t = Tenant::start("tenant.json").await;
     t.get(&format!("{V1}/users/{ADELE}?$select=id")).await;
-    let state: Value = t
-        .http
-        .get(t.url("/_sim/state"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let state: Value = t.inspect("/_sim/state").await;
     assert_eq!(state["users"].as_array().unwrap().len(), 12);
     assert_eq!(state["policy"]["maximumLifetimeInMinutes"], 480);
-    let requests: Value = t
-        .http
-        .get(t.url("/_sim/requests"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let requests: Value = t.inspect("/_sim/requests").await;
     let paths: Vec<&str> = requests
         .as_array()
         .unwrap()

@@ -26,15 +26,7 @@ async fn send_mail_is_accepted_into_the_outbox() {
         outbox[0].body["message"]["toRecipients"][0]["emailAddress"]["address"],
         "someone@fabrikam.com"
     );
-    let over_http: Value = t
-        .http
-        .get(t.url("/_sim/outbox"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let over_http: Value = t.inspect("/_sim/outbox").await;
     assert_eq!(over_http[0]["sender"], SENDER);
 
     let mut broken = mail_to(ADELE);

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use graph_sim::{
-    ExistingPassRule, ExpiresOnFormat, FaultSpec, RetryAfter, Simulator, SimulatorError,
+    CaFile, ExistingPassRule, ExpiresOnFormat, FaultSpec, RetryAfter, Simulator, SimulatorError,
     TenantFile, banner,
 };
 use reqwest::{Method, StatusCode};
@@ -120,6 +120,12 @@ impl Tenant {
             request = request.json(&body);
         }
         request.send().await.unwrap()
+    }
+
+    /// An inspection route's answer (`/_sim/…`, no token), as JSON.
+    async fn inspect(&self, path: &str) -> Value {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        response.json().await.unwrap()
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {

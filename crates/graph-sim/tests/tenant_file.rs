@@ -1,4 +1,5 @@
-//! The tenant file: strict parsing that names the bad field; listening on loopback only; the banner.
+//! The tenant file: strict parsing that names the bad field; listening on loopback only, over
+//! HTTP or HTTPS with a CA of its own; the banner.
 
 use super::*;
 
@@ -84,4 +85,111 @@ async fn banner_prints_the_environment_and_shutdown_closes_the_port() {
     let fresh = reqwest::Client::builder().no_proxy().build().unwrap();
     assert!(fresh.get(url).send().await.unwrap_err().is_connect());
     drop(http);
+}
+
+/// The exported variable names of `banner` after the line starting with `heading`, up to the
+/// next comment line.
+fn banner_names<'a>(banner: &'a str, heading: &str) -> Vec<&'a str> {
+    let prefix = if cfg!(windows) { "$env:" } else { "export " };
+    let separator = if cfg!(windows) { " = " } else { "=" };
+    banner
+        .lines()
+        .skip_while(|l| !l.starts_with(heading))
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .filter_map(|l| l.strip_prefix(prefix)?.split_once(separator))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_https_tenant_chains_to_its_ca_file_and_serves_the_client_secret_path() {
+    let sim = Simulator::start_https(fixture("tenant.json"), loopback(), CaFile::Temporary)
+        .await
+        .unwrap();
+    assert!(sim.base_url().starts_with("https://127.0.0.1:"));
+    let ca_file = sim.ca_file().unwrap().to_owned();
+    let pem = std::fs::read(&ca_file).unwrap();
+    assert!(!String::from_utf8_lossy(&pem).contains("PRIVATE KEY"));
+    let roots = reqwest::Certificate::from_pem_bundle(&pem).unwrap();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .tls_certs_merge(roots)
+        .build()
+        .unwrap();
+    let env: std::collections::HashMap<String, String> = sim.client_env().into_iter().collect();
+    assert_eq!(env["AZURE_AUTHORITY_HOST"], sim.base_url());
+    assert_eq!(env["TAP_RUNBOOK_CA_FILE"], ca_file.to_str().unwrap());
+    // What azure_identity's client-secret credential sends.
+    let form = format!(
+        "client_id={}&client_secret={}&grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"]
+    );
+    let answer = http
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            env["AZURE_AUTHORITY_HOST"], env["AZURE_TENANT_ID"]
+        ))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let token: Value = answer.json().await.unwrap();
+    let users = http
+        .get(format!("{}{V1}/users/{ADELE}", sim.base_url()))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), StatusCode::OK);
+    // A client that does not trust the CA does not get through.
+    let untrusting = reqwest::Client::builder().no_proxy().build().unwrap();
+    let refused = untrusting.get(sim.base_url()).send().await.unwrap_err();
+    assert!(refused.is_connect(), "{refused:?}");
+
+    let text = banner(&sim);
+    assert_eq!(
+        banner_names(&text, "# Point tap-runbook at it"),
+        ["TAP_RUNBOOK_GRAPH_URL", "TAP_RUNBOOK_CA_FILE"],
+        "{text}"
+    );
+    assert_eq!(
+        banner_names(&text, "# Either the managed identity"),
+        ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"],
+        "{text}"
+    );
+    assert_eq!(
+        banner_names(&text, "# Or, in a shell without the managed-identity lines"),
+        [
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_AUTHORITY_HOST"
+        ],
+        "{text}"
+    );
+    assert_eq!(text.matches("TAP_RUNBOOK_GRAPH_URL").count(), 1, "{text}");
+    sim.shutdown().await.unwrap();
+    assert!(
+        !ca_file.exists(),
+        "a temporary CA file goes with the simulator"
+    );
+}
+
+#[tokio::test]
+async fn a_named_ca_file_is_written_and_kept() {
+    let dir = std::env::temp_dir().join(format!("graph-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("ca.pem");
+    std::fs::write(&path, "stale").unwrap();
+    let sim = Simulator::start_https(fixture("tenant.json"), loopback(), CaFile::At(path.clone()))
+        .await
+        .unwrap();
+    assert_eq!(sim.ca_file(), Some(path.as_path()));
+    sim.shutdown().await.unwrap();
+    let pem = std::fs::read_to_string(&path).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
