@@ -91,8 +91,12 @@ pub fn render(
     };
     let details = Details {
         account: upn,
-        valid_from: format_date_time(&catalog, notice.start),
-        valid_until: format_date_time(&catalog, end_of(notice.start, notice.lifetime_minutes)),
+        valid_from: format_date_time(&catalog, notice.start, &notice.time_zone),
+        valid_until: format_date_time(
+            &catalog,
+            end_of(notice.start, notice.lifetime_minutes),
+            &notice.time_zone,
+        ),
         duration: format_lifetime(language, &catalog, notice.lifetime_minutes),
         usage: usage.clone(),
     };

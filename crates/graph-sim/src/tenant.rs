@@ -225,6 +225,10 @@ impl SimulatedTenant {
                 let mut user = u.graph_properties();
                 user.insert("mailbox".into(), json!(u.profile.mailbox));
                 user.insert(
+                    "mailboxTimeZone".into(),
+                    json!(u.profile.mailbox_time_zone),
+                );
+                user.insert(
                     "tapExcludedByPolicy".into(),
                     json!(u.profile.tap_excluded_by_policy),
                 );
