@@ -90,7 +90,11 @@ async fn without_the_permission_the_usage_location_decides() {
         "Notification times in Europe/Berlin with UTC beside them (from the usage location DE)"
     );
     assert!(html.contains(" Europe/Berlin ("));
-    assert!(run.stream("Warning").is_empty(), "{:?}", run.stream("Warning"));
+    assert!(
+        run.stream("Warning").is_empty(),
+        "{:?}",
+        run.stream("Warning")
+    );
     let denied: Vec<RecordedRequest> = sim
         .requests()
         .into_iter()

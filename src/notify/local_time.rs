@@ -151,7 +151,14 @@ fn country_zone(country: &str) -> Option<&'static str> {
 /// How a zone is named in the email: its IANA name, `None` for plain UTC, and the fixed
 /// `Etc/GMT+5` zones (whose sign is inverted by POSIX convention) as `UTC-05:00`.
 fn display_name(iana: &str) -> Option<String> {
-    let plain_utc = ["UTC", "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT"];
+    let plain_utc = [
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "Etc/Universal",
+        "Etc/Zulu",
+        "Etc/GMT",
+    ];
     if plain_utc.iter().any(|u| u.eq_ignore_ascii_case(iana)) {
         return None;
     }
@@ -246,9 +253,7 @@ mod tests {
             assert!(choice.is_utc(), "{country}: {}", choice.name());
             assert_eq!(
                 choice.reason.to_string(),
-                format!(
-                    "the default; the usage location {country} has no single main time zone"
-                )
+                format!("the default; the usage location {country} has no single main time zone")
             );
         }
     }
@@ -268,14 +273,8 @@ mod tests {
 
     #[test]
     fn fixed_offset_zones_read_with_the_sign_people_expect() {
-        assert_eq!(
-            choose_time_zone(Some("UTC-11"), None).name(),
-            "UTC-11:00"
-        );
-        assert_eq!(
-            choose_time_zone(Some("UTC+12"), None).name(),
-            "UTC+12:00"
-        );
+        assert_eq!(choose_time_zone(Some("UTC-11"), None).name(), "UTC-11:00");
+        assert_eq!(choose_time_zone(Some("UTC+12"), None).name(), "UTC+12:00");
     }
 
     #[test]

@@ -28,10 +28,7 @@ pub(super) struct PendingTimeZone {
 
 /// Runs `steps` with the mailbox read going on beside it from the start. The read is made
 /// only for a job that notifies; when `steps` ends first, the read is dropped.
-pub(super) async fn beside<T>(
-    job: &Job<'_>,
-    steps: impl AsyncFnOnce(&PendingTimeZone) -> T,
-) -> T {
+pub(super) async fn beside<T>(job: &Job<'_>, steps: impl AsyncFnOnce(&PendingTimeZone) -> T) -> T {
     let (tell, answer) = watch::channel(None);
     let pending = PendingTimeZone { answer };
     let read = async {
@@ -82,7 +79,9 @@ impl PendingTimeZone {
                 None
             }
             None => {
-                log.verbose("The mailbox time zone did not arrive in time; the usage location decides");
+                log.verbose(
+                    "The mailbox time zone did not arrive in time; the usage location decides",
+                );
                 None
             }
         };
@@ -90,7 +89,11 @@ impl PendingTimeZone {
         log.verbose(format!(
             "Notification times in {}{} (from {})",
             choice.name(),
-            if choice.is_utc() { "" } else { " with UTC beside them" },
+            if choice.is_utc() {
+                ""
+            } else {
+                " with UTC beside them"
+            },
             choice.reason
         ));
         choice

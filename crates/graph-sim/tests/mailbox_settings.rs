@@ -45,12 +45,18 @@ async fn the_time_zone_is_served_as_the_tenant_file_has_it() {
         .unwrap();
     assert_eq!(all.as_object().unwrap().len(), 10, "{all}");
     let (status, body) = graph_error(
-        t.get(&format!("{V1}/users/{ADELE}/mailboxSettings?$select=timezone,colour"))
-            .await,
+        t.get(&format!(
+            "{V1}/users/{ADELE}/mailboxSettings?$select=timezone,colour"
+        ))
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body.error.message.contains("'colour'"), "{}", body.error.message);
+    assert!(
+        body.error.message.contains("'colour'"),
+        "{}",
+        body.error.message
+    );
 }
 
 #[tokio::test]
@@ -63,8 +69,11 @@ async fn exchange_refuses_without_the_permission_or_the_mailbox() {
     assert_eq!(body.error.code, "ErrorAccessDenied");
 
     let t = Tenant::start("tenant.json").await;
-    let (status, body) =
-        graph_error(t.get(&settings("kiosk.operator@contoso.onmicrosoft.com")).await).await;
+    let (status, body) = graph_error(
+        t.get(&settings("kiosk.operator@contoso.onmicrosoft.com"))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body.error.code, "MailboxNotEnabledForRESTAPI");
     let (status, body) = graph_error(t.get(&settings("nobody@contoso.com")).await).await;

@@ -52,8 +52,7 @@ pub(crate) fn get(
         )
     };
     let pairs = form::decode_pairs(query.unwrap_or_default());
-    let (selected, context) = match form::find(&pairs, "$select").filter(|s| !s.trim().is_empty())
-    {
+    let (selected, context) = match form::find(&pairs, "$select").filter(|s| !s.trim().is_empty()) {
         Some(select) => {
             let names: Vec<&str> = select.split(',').map(str::trim).collect();
             let context = format!("({})", names.join(","));
@@ -64,7 +63,11 @@ pub(crate) fn get(
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
-        format!("{}#users('{user_id}')/mailboxSettings{context}", version.metadata()).into(),
+        format!(
+            "{}#users('{user_id}')/mailboxSettings{context}",
+            version.metadata()
+        )
+        .into(),
     );
     for name in selected {
         let canonical = MAILBOX_SETTINGS_PROPERTIES
