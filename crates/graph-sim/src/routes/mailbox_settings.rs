@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::form;
 use super::graph_path::ApiVersion;
+use super::mail::mailbox_owner;
 use crate::envelope::{GraphError, odata_json};
 use crate::state::{SimulatorState, lock};
 
@@ -32,20 +33,7 @@ pub(crate) fn get(
 ) -> Result<Response, GraphError> {
     let (user_id, time_zone) = {
         let tenant = lock(&sim.tenant);
-        let user = tenant.mail_sender(key).ok_or_else(|| {
-            GraphError::new(
-                StatusCode::NOT_FOUND,
-                "ErrorInvalidUser",
-                format!("The requested user '{key}' is invalid."),
-            )
-        })?;
-        if !user.profile.mailbox {
-            return Err(GraphError::new(
-                StatusCode::NOT_FOUND,
-                "MailboxNotEnabledForRESTAPI",
-                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
-            ));
-        }
+        let user = mailbox_owner(&tenant, key)?;
         (
             user.profile.id.clone(),
             user.profile.mailbox_time_zone.clone(),
