@@ -50,7 +50,7 @@ async fn a_windows_zone_in_the_mailbox_is_shown_by_its_iana_name() {
     let (run, html) = notified(&sim, ADELE).await;
     assert_eq!(
         zone_line(&run),
-        "Notification times in Europe/Berlin with UTC beside them (from the mailbox settings (W. Europe Standard Time))"
+        "Notification times in Europe/Berlin with UTC beside them (from the mailbox settings, W. Europe Standard Time)"
     );
     assert!(html.contains(" Europe/Berlin ("), "{html}");
     assert!(html.contains(" UTC)"));

@@ -31,7 +31,7 @@ pub enum TimeZoneReason {
 impl std::fmt::Display for TimeZoneReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Mailbox(setting) => write!(f, "the mailbox settings ({setting})"),
+            Self::Mailbox(setting) => write!(f, "the mailbox settings, {setting}"),
             Self::UsageLocation(country) => write!(f, "the usage location {country}"),
             Self::Fallback {
                 unknown_mailbox_zone,
