@@ -4,6 +4,7 @@
 
 mod progress;
 mod replace;
+mod time_zone;
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -25,6 +26,7 @@ use crate::notify::{self, Notice};
 use crate::user_lock::UserLocks;
 use progress::outcome;
 use replace::Confirmation;
+use time_zone::PendingTimeZone;
 
 /// Everything a run needs besides the request.
 pub struct Job<'a> {
@@ -52,7 +54,8 @@ pub struct Job<'a> {
 
 /// Runs the job and returns its result; failures are logged on the Error stream.
 pub async fn run(job: &Job<'_>) -> JobResult {
-    match steps(job).await {
+    // The mailbox time zone is read beside the preflight, for the notification.
+    match time_zone::beside(job, async |time_zone| steps(job, time_zone).await).await {
         Ok(result) => result,
         Err(error) => {
             job.log.error(error.message.clone());
@@ -74,7 +77,7 @@ struct Plan {
     create: CreatePass,
 }
 
-async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
+async fn steps(job: &Job<'_>, time_zone: &PendingTimeZone) -> Result<JobResult, JobError> {
     let req = job.request;
     job.log.output(if job.what_if {
         format!(
@@ -88,7 +91,7 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
     let mut plan = preflight(job).await?;
     job.progress.set_user(&plan.user);
     if job.what_if {
-        return Ok(what_if(job, &plan).await);
+        return Ok(what_if(job, &plan, time_zone).await);
     }
 
     ensure_time_to_replace(job)?;
@@ -122,14 +125,12 @@ async fn steps(job: &Job<'_>) -> Result<JobResult, JobError> {
     }
     let notification = async {
         if req.notify_user {
-            notify_user(
-                job,
-                &plan.user,
-                start_of(&created),
-                created.lifetime_in_minutes,
-                created.is_usable_once,
-            )
-            .await
+            let pass = PassTerms {
+                start: start_of(&created),
+                lifetime: created.lifetime_in_minutes,
+                once: created.is_usable_once,
+            };
+            notify_user(job, &plan.user, pass, time_zone).await
         } else {
             NotificationOutcome::not_requested()
         }
@@ -377,7 +378,7 @@ fn start_of(created: &CreatedPass) -> OffsetDateTime {
 }
 
 /// `--what-if`: report the plan, render the notification into the outbox, change nothing.
-async fn what_if(job: &Job<'_>, plan: &Plan) -> JobResult {
+async fn what_if(job: &Job<'_>, plan: &Plan, time_zone: &PendingTimeZone) -> JobResult {
     let log = job.log;
     for pass in &plan.existing {
         log.output(format!(
@@ -402,18 +403,15 @@ async fn what_if(job: &Job<'_>, plan: &Plan) -> JobResult {
         }
     ));
     let notification = if job.request.notify_user {
-        let start = job
-            .request
-            .start_date_time
-            .unwrap_or_else(OffsetDateTime::now_utc);
-        notify_user(
-            job,
-            &plan.user,
-            start,
-            plan.create.lifetime_in_minutes,
-            plan.create.is_usable_once,
-        )
-        .await
+        let pass = PassTerms {
+            start: job
+                .request
+                .start_date_time
+                .unwrap_or_else(OffsetDateTime::now_utc),
+            lifetime: plan.create.lifetime_in_minutes,
+            once: plan.create.is_usable_once,
+        };
+        notify_user(job, &plan.user, pass, time_zone).await
     } else {
         NotificationOutcome::not_requested()
     };
@@ -427,14 +425,20 @@ async fn what_if(job: &Job<'_>, plan: &Plan) -> JobResult {
     }))
 }
 
+/// What the email says about the pass.
+struct PassTerms {
+    start: OffsetDateTime,
+    lifetime: u32,
+    once: bool,
+}
+
 /// Tells the user by email that a pass was created. Any failure is a warning: the pass is
 /// already in the output and the job stays Completed.
 async fn notify_user(
     job: &Job<'_>,
     user: &GraphUser,
-    start: OffsetDateTime,
-    lifetime: u32,
-    once: bool,
+    pass: PassTerms,
+    time_zone: &PendingTimeZone,
 ) -> NotificationOutcome {
     let req = job.request;
     let log = job.log;
@@ -458,9 +462,10 @@ async fn notify_user(
     let notice = Notice {
         user_principal_name: user.user_principal_name.clone(),
         display_name: user.display_name.clone(),
-        start,
-        lifetime_minutes: lifetime,
-        is_usable_once: once,
+        start: pass.start,
+        lifetime_minutes: pass.lifetime,
+        is_usable_once: pass.once,
+        time_zone: time_zone.choose(job, user).await,
         service_desk: req.service_desk.clone(),
         branding: req.branding.clone(),
     };

@@ -15,5 +15,6 @@ mod run;
 mod security;
 #[cfg(unix)]
 mod stops;
+mod time_zone;
 mod ux;
 mod validate;

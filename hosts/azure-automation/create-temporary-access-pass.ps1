@@ -87,6 +87,7 @@
     Optional:
     - Mail.Send
     - Policy.Read.AuthenticationMethod
+    - MailboxSettings.Read
 
 .INPUTS
 RunbookCustomization: {

@@ -24,6 +24,10 @@
     - Policy.Read.AuthenticationMethod: Read the Temporary Access Pass policy to refuse a pass
       the policy would reject before the user's existing pass is deleted. Without it the job
       continues and Graph enforces the policy on creation.
+    - MailboxSettings.Read: Read the time zone of the user's mailbox settings, so the
+      notification shows its times in the user's local time (with UTC beside them). Without it the
+      main time zone of the user's usage location is used, or UTC for a country with several time
+      zones.
 
 .PARAMETER ManagedIdentity
     The managed identity's object (principal) id, or its display name: a system-assigned
@@ -53,6 +57,7 @@ $required = @(
 $optional = @(
     'Mail.Send'
     'Policy.Read.AuthenticationMethod'
+    'MailboxSettings.Read'
 )
 
 Connect-MgGraph -Scopes 'AppRoleAssignment.ReadWrite.All', 'Application.Read.All' -NoWelcome

@@ -7,8 +7,8 @@ use serde_json::Value;
 use super::client::{Expect, GraphClient, GraphRequest, OnNotFound};
 use super::error::{GraphCall, GraphError, GraphErrorKind};
 use super::model::{
-    Collection, CreatePass, CreatedPass, CreatedPassBody, GraphUser, TapMethod, TapPolicy,
-    USER_QUERY,
+    Collection, CreatePass, CreatedPass, CreatedPassBody, GraphUser, MAILBOX_TIME_ZONE_QUERY,
+    MailboxSettings, TapMethod, TapPolicy, USER_QUERY,
 };
 use super::path::{UserRef, encode_segment};
 
@@ -92,6 +92,23 @@ impl GraphClient {
         };
         let created: CreatedPassBody = self.send_for(&request).await?;
         Ok(created.into_created(pass))
+    }
+
+    /// Reads the time zone of the user's mailbox settings: a Windows name
+    /// (`W. Europe Standard Time`) or an IANA name; `None` when none is set. Without the
+    /// optional `MailboxSettings.Read` permission this fails with
+    /// [`GraphError::is_permission_denied`], and for a user without an Exchange Online
+    /// mailbox with a 404.
+    pub async fn get_mailbox_time_zone(&self, user: &str) -> Result<Option<String>, GraphError> {
+        let request = GraphRequest {
+            query: Some(MAILBOX_TIME_ZONE_QUERY),
+            ..get(
+                GraphCall::MailboxTimeZone,
+                format!("{}/mailboxSettings", UserRef::new(user).path()),
+            )
+        };
+        let settings: MailboxSettings = self.send_for(&request).await?;
+        Ok(settings.time_zone)
     }
 
     /// Sends `message` (a sendMail request body) as `sender`. Never repeated after a try

@@ -21,6 +21,8 @@ pub enum GraphCall {
     CreatePass,
     /// `POST /users/{sender}/sendMail`.
     SendMail,
+    /// `GET /users/{u}/mailboxSettings?$select=timeZone`.
+    MailboxTimeZone,
 }
 
 impl GraphCall {
@@ -32,6 +34,7 @@ impl GraphCall {
             Self::DeletePass => "deleting an existing pass",
             Self::CreatePass => "creating the pass",
             Self::SendMail => "sending the notification",
+            Self::MailboxTimeZone => "reading the user's mailbox time zone",
         }
     }
 
@@ -46,6 +49,7 @@ impl GraphCall {
             Self::SendMail => {
                 "the application permission Mail.Send, or an Exchange application access policy that includes the sender mailbox"
             }
+            Self::MailboxTimeZone => "the application permission MailboxSettings.Read",
         }
     }
 }

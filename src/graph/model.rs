@@ -9,6 +9,18 @@ use crate::secret::Secret;
 pub(crate) const USER_QUERY: &str =
     "$select=id,userPrincipalName,mail,usageLocation,preferredLanguage,userType,displayName";
 
+/// The query for [`MailboxSettings`]: the time zone only.
+pub(crate) const MAILBOX_TIME_ZONE_QUERY: &str = "$select=timeZone";
+
+/// The part of the user's `mailboxSettings` the email uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MailboxSettings {
+    /// A Windows zone name or an IANA name, in the format the Exchange admin set up.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
 /// The target user.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -53,7 +53,7 @@ pub(crate) struct Texts {
     pub automatic: Markup,
 }
 
-/// How a date is written: month names and a pattern over `day`, `month`, `year`, `time`.
+/// How a date is written: month names and a pattern over `day`, `month`, `year`, `time`, `zone`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DateWords {

@@ -1,33 +1,56 @@
 //! Dates and durations in the reader's language, without a locale library.
 //!
-//! Times are shown in UTC and say so: Graph gives us no time zone for the user, and a
-//! labelled UTC time is better than a local-looking time that is wrong.
+//! Times are shown in the recipient's zone, named, with UTC beside them: the zone is a best
+//! guess (see [`super::local_time`]), and the UTC time lets a reader check it.
 
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 use super::catalog::{Catalog, PluralForms};
 use super::language::Language;
+use super::local_time::TimeZoneChoice;
 
-/// `29. November 2026, 10:00 UTC` (de), `29 novembre 2026 à 10:00 UTC` (fr), …
-pub(crate) fn format_date_time(catalog: &Catalog, when: OffsetDateTime) -> String {
+/// `29. November 2026, 11:00 Europe/Berlin (10:00 UTC)` (de), `29 novembre 2026 à 10:00 UTC`
+/// (fr, in UTC), …; the UTC part carries its own date when the day differs.
+pub(crate) fn format_date_time(
+    catalog: &Catalog,
+    when: OffsetDateTime,
+    zone: &TimeZoneChoice,
+) -> String {
     // Graph's start may lie late on 9999-12-31 with a negative offset, which has no UTC form;
     // the last UTC second stands in rather than a panic.
     let utc = when
         .checked_to_offset(UtcOffset::UTC)
         .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
+    if zone.is_utc() {
+        return in_words(catalog, utc, "UTC");
+    }
+    let Some(local) = utc.checked_to_offset(zone.offset_at(utc)) else {
+        return in_words(catalog, utc, "UTC");
+    };
+    let beside = if local.date() == utc.date() {
+        format!("{:02}:{:02} UTC", utc.hour(), utc.minute())
+    } else {
+        in_words(catalog, utc, "UTC")
+    };
+    format!("{} ({beside})", in_words(catalog, local, zone.name()))
+}
+
+/// The catalog's date pattern filled in with `when` as it reads in `zone_name`.
+fn in_words(catalog: &Catalog, when: OffsetDateTime, zone_name: &str) -> String {
     let words = &catalog.date;
-    let day = match (&words.first_day, utc.day()) {
+    let day = match (&words.first_day, when.day()) {
         (Some(first), 1) => first.clone(),
         (_, day) => day.to_string(),
     };
-    let month = &words.months[usize::from(u8::from(utc.month())) - 1];
-    let time = format!("{:02}:{:02}", utc.hour(), utc.minute());
+    let month = &words.months[usize::from(u8::from(when.month())) - 1];
+    let time = format!("{:02}:{:02}", when.hour(), when.minute());
     words
         .pattern
         .replace("{day}", &day)
         .replace("{month}", month)
-        .replace("{year}", &utc.year().to_string())
+        .replace("{year}", &when.year().to_string())
         .replace("{time}", &time)
+        .replace("{zone}", zone_name)
 }
 
 /// When a pass that starts at `start` stops working.
@@ -65,10 +88,17 @@ fn plural(language: Language, n: u32, forms: &PluralForms) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notify::local_time::choose_time_zone;
     use time::macros::datetime;
 
     fn date(language: Language, when: OffsetDateTime) -> String {
-        format_date_time(&Catalog::load(language).unwrap(), when)
+        let utc = choose_time_zone(None, None);
+        format_date_time(&Catalog::load(language).unwrap(), when, &utc)
+    }
+
+    fn date_in(language: Language, when: OffsetDateTime, country: &str) -> String {
+        let zone = choose_time_zone(None, Some(country));
+        format_date_time(&Catalog::load(language).unwrap(), when, &zone)
     }
 
     fn lifetime(language: Language, minutes: u32) -> String {
@@ -103,6 +133,34 @@ mod tests {
         let when = datetime!(2026-12-31 23:30 -02:00);
         assert_eq!(date(Language::En, when), "1 January 2027, 01:30 UTC");
         assert_eq!(date(Language::Nl, when), "1 januari 2027 om 01:30 UTC");
+    }
+
+    #[test]
+    fn local_time_is_named_with_utc_beside_it_in_summer_and_winter() {
+        assert_eq!(
+            date_in(Language::De, datetime!(2026-07-15 17:55 UTC), "DE"),
+            "15. Juli 2026, 19:55 Europe/Berlin (17:55 UTC)"
+        );
+        assert_eq!(
+            date_in(Language::De, datetime!(2026-12-15 18:55 UTC), "DE"),
+            "15. Dezember 2026, 19:55 Europe/Berlin (18:55 UTC)"
+        );
+        assert_eq!(
+            date_in(Language::Fr, datetime!(2026-12-15 18:55 UTC), "FR"),
+            "15 décembre 2026 à 19:55 Europe/Paris (18:55 UTC)"
+        );
+    }
+
+    #[test]
+    fn utc_carries_its_own_date_when_the_day_differs() {
+        assert_eq!(
+            date_in(Language::En, datetime!(2026-12-31 23:30 UTC), "DE"),
+            "1 January 2027, 00:30 Europe/Berlin (31 December 2026, 23:30 UTC)"
+        );
+        assert_eq!(
+            date_in(Language::En, datetime!(2026-06-01 20:00 UTC), "JP"),
+            "2 June 2026, 05:00 Asia/Tokyo (1 June 2026, 20:00 UTC)"
+        );
     }
 
     #[test]

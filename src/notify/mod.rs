@@ -5,7 +5,7 @@
 //! The pass never reaches this module: [`Notice`] has no field for it. The email says
 //! that a pass exists; IT hands over the pass itself through another channel.
 //!
-//! A caller's sequence: [`choose_language`] → [`fetch_branding`] → [`render`] →
+//! A caller's sequence: [`choose_language`] and [`choose_time_zone`] → [`fetch_branding`] → [`render`] →
 //! [`sendmail_body`] (→ [`write_outbox`] for previews). Every `warnings` entry and every
 //! [`ImageFailure`] is for the Warning stream (its detail for Verbose); none stops the email.
 
@@ -17,6 +17,7 @@ mod destination;
 mod image;
 mod language;
 mod links;
+mod local_time;
 mod markup;
 mod message;
 mod notice;
@@ -34,6 +35,7 @@ pub use language::{
     Language, LanguageChoice, LanguageReason, SHIPPED_LANGUAGES, UnknownLanguage, choose_language,
 };
 pub use links::{HttpsUrl, LinkRefused, SafeHref};
+pub use local_time::{TimeZoneChoice, TimeZoneReason, choose_time_zone};
 pub use message::{OutboxEntry, recipient, sendmail_body, write_outbox};
 pub use notice::{Branding, Notice, ServiceDesk};
 pub use phone::PhoneNumber;

@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 
 use super::color::Color;
 use super::links::HttpsUrl;
+use super::local_time::TimeZoneChoice;
 use super::phone::PhoneNumber;
 use crate::address::EmailAddress;
 
@@ -23,6 +24,8 @@ pub struct Notice {
     pub lifetime_minutes: u32,
     /// Whether the pass works for one sign-in only.
     pub is_usable_once: bool,
+    /// The zone the times are shown in (with UTC beside them).
+    pub time_zone: TimeZoneChoice,
     /// How the user reaches IT; every part is optional.
     pub service_desk: ServiceDesk,
     /// The tenant's look: colours and image URLs.

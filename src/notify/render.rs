@@ -73,13 +73,16 @@ pub fn render(
         Fact::new(&text.label_account, Markup::breakable(upn.trim())),
         Fact::text(
             &text.label_valid_from,
-            &format_date_time(&catalog, notice.start),
+            &format_date_time(&catalog, notice.start, &notice.time_zone),
         ),
         Fact::text(
             &text.label_duration,
             &format_lifetime(language, &catalog, notice.lifetime_minutes),
         ),
-        Fact::text(&text.label_valid_until, &format_date_time(&catalog, end)),
+        Fact::text(
+            &text.label_valid_until,
+            &format_date_time(&catalog, end, &notice.time_zone),
+        ),
         Fact::new(
             &text.label_usage,
             if notice.is_usable_once {

@@ -83,6 +83,8 @@ impl Evidence {
             .iter()
             .filter_map(|r| match Call::of(&r.method, &r.path) {
                 Some(call) => Some((call, r.status)),
+                // The mailbox time-zone read beside the preflight is no row of the matrix.
+                None if r.method == "GET" && r.path.ends_with("/mailboxSettings") => None,
                 None => {
                     broken.push(format!(
                         "a request outside the workflow: {} {}",

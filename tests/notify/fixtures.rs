@@ -3,7 +3,7 @@
 use tap_runbook::address::EmailAddress;
 use tap_runbook::notify::{
     Branding, Color, HttpsUrl, InlineImage, InlineImages, Language, LanguageChoice, LanguageReason,
-    Notice, PhoneNumber, RenderedEmail, ServiceDesk, render,
+    Notice, PhoneNumber, RenderedEmail, ServiceDesk, choose_time_zone, render,
 };
 use time::macros::datetime;
 
@@ -39,6 +39,7 @@ pub fn bare_notice() -> Notice {
         start: datetime!(2026-11-29 10:00 UTC),
         lifetime_minutes: 240,
         is_usable_once: true,
+        time_zone: choose_time_zone(None, None),
         service_desk: ServiceDesk::default(),
         branding: Branding::default(),
     }

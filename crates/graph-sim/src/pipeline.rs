@@ -45,6 +45,7 @@ pub(crate) async fn pipeline(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    let arrived = sim.events.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let ctx = RequestContext::new(request.headers());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -89,6 +90,8 @@ pub(crate) async fn pipeline(
         status,
         fault: misbehaviour.map(|m| m.as_str().to_owned()),
         request_id: ctx.request_id.clone(),
+        arrived,
+        answered: sim.events.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
     });
     response
 }

@@ -18,7 +18,7 @@ pub struct OutboxEntry {
     pub request_id: String,
 }
 
-/// One request the simulator served, in arrival order.
+/// One request the simulator served, in the order the answers went out.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordedRequest {
@@ -34,4 +34,9 @@ pub struct RecordedRequest {
     pub fault: Option<String>,
     /// The response's `request-id`.
     pub request_id: String,
+    /// The simulator's event count when the request arrived, before any latency.
+    pub arrived: u64,
+    /// The event count when its answer went out. A request that arrived after another was
+    /// answered may have waited for it; requests whose spans overlap ran at the same time.
+    pub answered: u64,
 }

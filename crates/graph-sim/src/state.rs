@@ -27,6 +27,8 @@ pub(crate) struct SimulatorState {
     pub throttle: Option<Mutex<Throttle>>,
     pub outbox: Mutex<Vec<OutboxEntry>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// Counts arrivals and answers together, so the request log orders them without a clock.
+    pub events: std::sync::atomic::AtomicU64,
     /// The standalone simulator tells on stderr each request it serves, for whoever drives
     /// it from another shell.
     pub log_requests: std::sync::atomic::AtomicBool,
@@ -57,6 +59,7 @@ impl SimulatorState {
             throttle: file.throttle.clone().map(|t| Mutex::new(Throttle::new(t))),
             outbox: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
+            events: std::sync::atomic::AtomicU64::new(0),
             log_requests: std::sync::atomic::AtomicBool::new(false),
             arc_challenges: Mutex::new(Vec::new()),
             app: file.app,

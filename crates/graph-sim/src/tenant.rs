@@ -224,6 +224,7 @@ impl SimulatedTenant {
                     .collect();
                 let mut user = u.graph_properties();
                 user.insert("mailbox".into(), json!(u.profile.mailbox));
+                user.insert("mailboxTimeZone".into(), json!(u.profile.mailbox_time_zone));
                 user.insert(
                     "tapExcludedByPolicy".into(),
                     json!(u.profile.tap_excluded_by_policy),

@@ -194,6 +194,11 @@ pub struct UserRecord {
     /// Whether the user has an Exchange Online mailbox (needed to send mail as them).
     #[serde(default = "yes")]
     pub mailbox: bool,
+    /// The time zone of the mailbox settings, in the format the Exchange admin set up: a
+    /// Windows name (`W. Europe Standard Time`) or an IANA name (`Europe/Berlin`); `null`
+    /// when none was chosen.
+    #[serde(default)]
+    pub mailbox_time_zone: Option<String>,
     /// Models policy targeting that leaves this user out: passes report `DisabledByPolicy`.
     #[serde(default)]
     pub tap_excluded_by_policy: bool,

@@ -132,6 +132,13 @@ async fn every_object_the_client_reads_conforms_to_graph_metadata() {
         assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
         assert!(deleted.bytes().await.unwrap().is_empty());
 
+        for query in ["?$select=timeZone", ""] {
+            let path = format!("{users}/{ADELE}/mailboxSettings{query}");
+            let settings: Value = t.get(&path).await.json().await.unwrap();
+            assert_conforms(&csdl, &settings, "mailboxSettings", &path);
+            assert!(settings["timeZone"].is_string(), "{path}");
+        }
+
         let sent = t
             .post(&format!("{users}/{SENDER}/sendMail"), mail_to(ADELE))
             .await;

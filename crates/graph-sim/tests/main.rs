@@ -7,6 +7,7 @@ mod faults;
 mod fidelity;
 mod inspection;
 mod mail;
+mod mailbox_settings;
 mod passes;
 mod permissions;
 mod routes;

@@ -14,6 +14,7 @@ pub const CHECKED_ROUTES: &[&str] = &[
     "DELETE /users/{user}/authentication/temporaryAccessPassMethods/{id}",
     "GET /policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
     "POST /users/{user}/sendMail",
+    "GET /users/{user}/mailboxSettings",
 ];
 
 /// `GET /v1.0/users/x%40y/authentication/temporaryAccessPassMethods/p1` →

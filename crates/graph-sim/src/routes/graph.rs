@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 
 use super::graph_path::{self, GraphResource};
-use super::{mail, passes, policy, users};
+use super::{mail, mailbox_settings, passes, policy, users};
 use crate::envelope::{GraphError, RequestContext};
 use crate::state::{SimulatorState, lock};
 
@@ -40,6 +40,8 @@ const POLICY_READ: &[&str] = &[
 ];
 /// Roles that allow sending mail as any user.
 const MAIL_SEND: &[&str] = &["Mail.Send"];
+/// Roles that allow reading any user's mailbox settings.
+const MAILBOX_SETTINGS_READ: &[&str] = &["MailboxSettings.Read", "MailboxSettings.ReadWrite"];
 
 /// One thing a Graph request asks for.
 enum GraphOperation {
@@ -50,6 +52,7 @@ enum GraphOperation {
     DeletePass(String, String),
     GetPolicy,
     SendMail(String),
+    GetMailboxSettings(String),
 }
 
 impl GraphOperation {
@@ -63,6 +66,7 @@ impl GraphOperation {
             (&Method::DELETE, GraphResource::Pass(u, id)) => Self::DeletePass(u, id),
             (&Method::GET, GraphResource::TapPolicy) => Self::GetPolicy,
             (&Method::POST, GraphResource::SendMail(u)) => Self::SendMail(u),
+            (&Method::GET, GraphResource::MailboxSettings(u)) => Self::GetMailboxSettings(u),
             _ => return None,
         })
     }
@@ -75,13 +79,15 @@ impl GraphOperation {
             Self::CreatePass(_) | Self::DeletePass(..) => TAP_WRITE,
             Self::GetPolicy => POLICY_READ,
             Self::SendMail(_) => MAIL_SEND,
+            Self::GetMailboxSettings(_) => MAILBOX_SETTINGS_READ,
         }
     }
 
-    /// The refusal when the token lacks the role: Exchange answers for mail in its own words.
+    /// The refusal when the token lacks the role: Exchange answers for mailboxes in its own
+    /// words.
     fn denial(&self) -> GraphError {
         match self {
-            Self::SendMail(_) => GraphError::new(
+            Self::SendMail(_) | Self::GetMailboxSettings(_) => GraphError::new(
                 StatusCode::FORBIDDEN,
                 "ErrorAccessDenied",
                 "Access is denied. Check credentials and try again.",
@@ -140,5 +146,8 @@ fn serve(
         GraphOperation::DeletePass(user, id) => passes::delete(sim, &user, &id),
         GraphOperation::GetPolicy => Ok(policy::get(sim, version)),
         GraphOperation::SendMail(sender) => mail::send(sim, ctx, &sender, headers, body),
+        GraphOperation::GetMailboxSettings(user) => {
+            mailbox_settings::get(sim, version, &user, uri.query())
+        }
     }
 }

@@ -31,6 +31,7 @@ pub(crate) enum GraphResource {
     Passes(String),
     Pass(String, String),
     SendMail(String),
+    MailboxSettings(String),
     TapPolicy,
 }
 
@@ -81,6 +82,7 @@ pub(crate) fn parse(path: &str) -> Result<(ApiVersion, GraphResource), GraphErro
     let resource = match rest_names.as_slice() {
         [] => GraphResource::User(user),
         ["sendmail"] => GraphResource::SendMail(user),
+        ["mailboxsettings"] => GraphResource::MailboxSettings(user),
         ["authentication", "temporaryaccesspassmethods"] => GraphResource::Passes(user),
         ["authentication", "temporaryaccesspassmethods", _] => {
             GraphResource::Pass(user, rest[2].clone())
@@ -151,6 +153,10 @@ mod tests {
         assert_eq!(
             resource("/v1.0/users(%27%24admin%40contoso.com%27)/sendMail"),
             GraphResource::SendMail("$admin@contoso.com".into())
+        );
+        assert_eq!(
+            resource("/v1.0/users/a%40b/MailboxSettings"),
+            GraphResource::MailboxSettings("a@b".into())
         );
         assert_eq!(
             resource("/v1.0/Users/x/Authentication/TemporaryAccessPassMethods/p1"),

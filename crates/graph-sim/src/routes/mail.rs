@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::envelope::{GraphError, RequestContext};
 use crate::records::OutboxEntry;
 use crate::state::{SimulatorState, lock};
+use crate::tenant::{SimulatedTenant, SimulatedUser};
 
 pub(crate) fn send(
     sim: &SimulatorState,
@@ -17,24 +18,10 @@ pub(crate) fn send(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, GraphError> {
-    let sender_id = {
-        let tenant = lock(&sim.tenant);
-        let user = tenant.mail_sender(sender).ok_or_else(|| {
-            GraphError::new(
-                StatusCode::NOT_FOUND,
-                "ErrorInvalidUser",
-                format!("The requested user '{sender}' is invalid."),
-            )
-        })?;
-        if !user.profile.mailbox {
-            return Err(GraphError::new(
-                StatusCode::NOT_FOUND,
-                "MailboxNotEnabledForRESTAPI",
-                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
-            ));
-        }
-        user.profile.id.clone()
-    };
+    let sender_id = mailbox_owner(&lock(&sim.tenant), sender)?
+        .profile
+        .id
+        .clone();
     let is_mime = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -58,6 +45,29 @@ pub(crate) fn send(
         request_id: ctx.request_id.clone(),
     });
     Ok(StatusCode::ACCEPTED.into_response())
+}
+
+/// The user whose Exchange Online mailbox `key` (id, UPN or address) names, refused in
+/// Exchange's words when there is no such user or the user has no mailbox.
+pub(super) fn mailbox_owner<'t>(
+    tenant: &'t SimulatedTenant,
+    key: &str,
+) -> Result<&'t SimulatedUser, GraphError> {
+    let user = tenant.mail_sender(key).ok_or_else(|| {
+        GraphError::new(
+            StatusCode::NOT_FOUND,
+            "ErrorInvalidUser",
+            format!("The requested user '{key}' is invalid."),
+        )
+    })?;
+    if !user.profile.mailbox {
+        return Err(GraphError::new(
+            StatusCode::NOT_FOUND,
+            "MailboxNotEnabledForRESTAPI",
+            "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+        ));
+    }
+    Ok(user)
 }
 
 /// Graph reads property names without regard to the case of their first letter (SDKs send

@@ -7,6 +7,7 @@ mod graph_path;
 mod identity;
 mod inspect;
 mod mail;
+mod mailbox_settings;
 mod passes;
 mod policy;
 mod users;
