@@ -31,6 +31,9 @@ import threading
 import time
 import urllib.request
 
+sys.dont_write_bytecode = True  # no __pycache__ next to memory.py
+from memory import gnu_time_kib, sample_peak  # noqa: E402  (re-exported for peer/compare.py)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENCY_TENANT = os.path.join(REPO, "fixtures/tenants/latency-50ms.json")
 ZERO_TENANT = os.path.join(REPO, "fixtures/tenant.json")
@@ -229,18 +232,6 @@ def bench_run(binary, tenant, runs, warmups, inv_path):
             "breakdowns": breakdowns}
 
 
-def read_hwm_kib(pid):
-    """VmHWM (peak RSS of the process's current address space, i.e. since exec) in KiB."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 def bench_memory(binary, tenant, runs, inv_path):
     """Peak RSS of `run` jobs, measured two ways.
 
@@ -261,38 +252,6 @@ def bench_memory(binary, tenant, runs, inv_path):
         # cross-check: GNU time forks the job from its own small process
         gnu_time = gnu_time_kib(argv, env)
     return {"hwm": hwm, "maxrss": maxrss, "gnu_time": gnu_time}
-
-
-def sample_peak(argv, env):
-    """Runs `argv` once and returns its VmHWM (KiB), sampled every ~1 ms until exit, and
-    os.wait4's ru_maxrss (KiB)."""
-    p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid:
-            break
-        v = read_hwm_kib(p.pid)
-        if v:
-            peak = max(peak, v)
-        time.sleep(0.001)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        raise RuntimeError(f"memory run {argv[:2]} exited {p.returncode}")
-    return peak, ru.ru_maxrss
-
-
-def gnu_time_kib(argv, env):
-    """GNU time's maximum resident set size (KiB) of one run, or None without /usr/bin/time."""
-    if not os.path.exists("/usr/bin/time"):
-        return None
-    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env, stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        return int(r.stderr.strip().splitlines()[-1]) if r.returncode == 0 else None
-    except (ValueError, IndexError):
-        return None
 
 
 def baseline_rss():
