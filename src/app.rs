@@ -164,33 +164,37 @@ async fn run_job(args: &RunArgs, log: &JobLog) -> JobResult {
     let locks = UserLocks::from_environment();
     let fetches_images = config.fetches_images(&request);
     let download_branding = config.downloads_branding();
-    let work =
-        async {
-            let endpoint =
-                match Endpoint::open(config.target, fetches_images, config.what_if, deadline, log)
-                    .await
-                {
-                    Ok(e) => e,
-                    Err(e) => return JobResult::failed(e),
-                };
-            let job = Job {
-                request: &request,
-                graph: &endpoint.graph,
-                images: endpoint.images.as_ref(),
-                log,
-                what_if: config.what_if,
-                outbox: config.outbox.as_deref(),
-                started,
-                replace_reserve: config.replace_reserve,
-                download_branding,
-                locks: &locks,
-                progress: &progress,
-            };
-            let result = workflow::run(&job).await;
-            endpoint.close().await;
-            result
+    let work = async {
+        let endpoint = match Endpoint::open(
+            config.target,
+            fetches_images,
+            config.what_if,
+            config.deadline,
+            log,
+        )
+        .await
+        {
+            Ok(e) => e,
+            Err(e) => return JobResult::failed(e),
         };
-    supervise(work, &mut signals, &progress, deadline, log).await
+        let job = Job {
+            request: &request,
+            graph: &endpoint.graph,
+            images: endpoint.images.as_ref(),
+            log,
+            what_if: config.what_if,
+            outbox: config.outbox.as_deref(),
+            started,
+            replace_reserve: config.replace_reserve,
+            download_branding,
+            locks: &locks,
+            progress: &progress,
+        };
+        let result = workflow::run(&job).await;
+        endpoint.close().await;
+        result
+    };
+    supervise(work, &mut signals, &progress, config.deadline, log).await
 }
 
 /// Runs `job` on the async runtime; a runtime that cannot start is an internal error.

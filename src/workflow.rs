@@ -356,10 +356,7 @@ fn check_policy(
     if !(min..=max).contains(&create.lifetime_in_minutes) {
         return Err(JobError::new(
             ErrorCode::LifetimeOutsidePolicy,
-            format!(
-                "LifetimeInMinutes {} is outside the tenant policy's range of {min} to {max} minutes",
-                create.lifetime_in_minutes
-            ),
+            lifetime_outside_policy(create.lifetime_in_minutes, min, max),
         ));
     }
     if policy.is_usable_once == Some(true) && !create.is_usable_once {
@@ -367,6 +364,14 @@ fn check_policy(
         create.is_usable_once = true;
     }
     Ok(())
+}
+
+/// The refusal of a lifetime the tenant policy does not allow, found by the preflight or by
+/// Graph itself.
+fn lifetime_outside_policy(lifetime: u32, min: u32, max: u32) -> String {
+    format!(
+        "LifetimeInMinutes {lifetime} is outside the tenant policy's range of {min} to {max} minutes"
+    )
 }
 
 fn start_of(created: &CreatedPass) -> OffsetDateTime {

@@ -52,11 +52,7 @@ impl PythonJob {
             "TAP_RUNBOOK_EXE".to_owned(),
             env!("CARGO_BIN_EXE_tap-runbook").to_owned(),
         )];
-        env.extend(
-            sim.client_env()
-                .into_iter()
-                .filter(|(k, _)| k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL"),
-        );
+        env.extend(crate::common::sim::host_env(sim));
         Self {
             script,
             workdir: tempfile::tempdir().unwrap(),

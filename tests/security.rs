@@ -24,10 +24,8 @@ async fn job(sim: &Simulator, invocation: String, args: &[&str], env: &[(&str, &
         .args(["run", "--invocation", "-"])
         .args(args.iter().copied())
         .stdin(invocation);
-    for (k, v) in sim.client_env() {
-        if k.starts_with("IDENTITY_") || k == "TAP_RUNBOOK_GRAPH_URL" {
-            test = test.env(&k, v);
-        }
+    for (k, v) in crate::common::sim::host_env(sim) {
+        test = test.env(&k, v);
     }
     for (k, v) in env {
         test = test.env(k, v);

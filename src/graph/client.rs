@@ -157,7 +157,8 @@ impl GraphClient {
     }
 
     /// Sends one call with the one retry policy (README, "Graph behaviour") and returns the
-    /// success body (`None` for [`Expect::Nothing`] and for a delete found already done). Each
+    /// success body (`None` for [`Expect::Nothing`]; a delete found already done is a 404 error
+    /// that the delete call reads as done). Each
     /// try is sent and recorded, its outcome judged, and the call ends, looks again, or waits
     /// for the next try.
     pub(crate) async fn send(

@@ -253,11 +253,9 @@ impl GraphError {
                 format!("{self} (grant {})", self.call.missing_permission()),
             );
         }
-        if let Some((min, max)) = self.lifetime_range() {
-            return (
-                ErrorCode::LifetimeOutsidePolicy,
-                format!("{self} (the tenant policy allows {min} to {max} minutes)"),
-            );
+        if self.lifetime_range().is_some() {
+            // The workflow words it with the requested lifetime (`lifetime_outside_policy`).
+            return (ErrorCode::LifetimeOutsidePolicy, self.to_string());
         }
         if self.call == GraphCall::User && self.is_not_found() {
             return (ErrorCode::UserNotFound, self.to_string());

@@ -45,13 +45,16 @@ fn is_object_id(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// The longest user principal name Entra accepts, in bytes.
+const MAX_UPN_BYTES: usize = 113;
+
 /// A user principal name as Entra accepts it: a local part of letters, digits and
 /// `' . - _ ! # ^ ~ $` (not starting or ending with a dot), one `@`, and a domain name.
 fn is_upn(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
         return false;
     };
-    is_dot_atom(local, UPN_SYMBOLS) && s.len() <= 113 && is_domain_name(domain)
+    is_dot_atom(local, UPN_SYMBOLS) && s.len() <= MAX_UPN_BYTES && is_domain_name(domain)
 }
 
 /// What makes `s` no user principal name, when one thing stands out: a missing or second `@`,
@@ -76,8 +79,11 @@ fn upn_hint(s: &str) -> String {
     if ats > 1 {
         return ": it has more than one @".into();
     }
-    if s.len() > 113 {
-        return format!(": it is {} bytes long, at most 113 are possible", s.len());
+    if s.len() > MAX_UPN_BYTES {
+        return format!(
+            ": it is {} bytes long, at most {MAX_UPN_BYTES} are possible",
+            s.len()
+        );
     }
     let (local, domain) = s.split_once('@').unwrap_or((s, ""));
     let bad = local

@@ -18,17 +18,17 @@ pub struct PhoneNumber {
 impl PhoneNumber {
     /// The number, or `None` when `text` is not one.
     pub fn parse(text: &str) -> Option<PhoneNumber> {
-        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let written = text.trim();
+        let digits = written.bytes().filter(u8::is_ascii_digit).count();
         let well_formed = (3..=20).contains(&digits)
-            && text.len() <= 40
-            && text
+            && written.len() <= 40
+            && written
                 .bytes()
                 .all(|b| b.is_ascii_digit() || b" +-()/.".contains(&b))
-            && !text[1..].contains('+');
+            && !written[1..].contains('+');
         if !well_formed {
             return None;
         }
-        let written = text.trim();
         // The "(0)" convention marks a trunk prefix that is not dialled from abroad.
         let digits: String = written
             .replacen("(0)", "", 1)
@@ -107,5 +107,13 @@ mod tests {
             PhoneNumber::parse("089 1234567").unwrap().international(),
             None
         );
+    }
+
+    #[test]
+    fn surrounding_spaces_count_on_neither_side() {
+        for padded in [" +49 89 1234567", "+49 89 1234567 "] {
+            let number = PhoneNumber::parse(padded).expect(padded);
+            assert_eq!(number.international(), Some("+49891234567"), "{padded:?}");
+        }
     }
 }

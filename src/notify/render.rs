@@ -287,7 +287,7 @@ impl Link {
     /// reads it.
     fn configured(url: &HttpsUrl) -> Link {
         let href = SafeHref::https(url);
-        let written = url.written().trim();
+        let written = url.written();
         let label = if shows_its_host(written, &href) {
             Markup::breakable(written)
         } else {

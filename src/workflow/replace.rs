@@ -180,8 +180,8 @@ pub(super) async fn create(job: &Job<'_>, plan: &Plan) -> Result<CreatedPass, Jo
                     && let Some((min, max)) = e.lifetime_range()
                 {
                     failure.message = format!(
-                        "LifetimeInMinutes {} is outside the tenant policy's range of {min} to {max} minutes (Graph refused the pass; grant Policy.Read.AuthenticationMethod so this is found before the old pass is removed)",
-                        plan.create.lifetime_in_minutes
+                        "{} (Graph refused the pass; grant Policy.Read.AuthenticationMethod so this is found before the old pass is removed)",
+                        super::lifetime_outside_policy(plan.create.lifetime_in_minutes, min, max)
                     );
                 }
                 return Err(failure);

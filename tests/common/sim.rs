@@ -35,12 +35,9 @@ pub const ADELE_PASS_ID: &str = "b7e4c1d2-6a3f-4e5b-8c9d-0f1a2b3c4d5e";
 /// What a job host on Azure Automation would set for `sim`: its managed-identity endpoint and
 /// the Graph URL.
 pub fn host_env(sim: &Simulator) -> Vec<(String, String)> {
-    sim.client_env()
-        .into_iter()
-        .filter(|(k, _)| {
-            k.starts_with("IDENTITY_") || k == "IMDS_ENDPOINT" || k == "TAP_RUNBOOK_GRAPH_URL"
-        })
-        .collect()
+    let mut env = sim.managed_identity_env();
+    env.extend(sim.graph_env());
+    env
 }
 
 /// The passes the tenant holds for `upn`, values included.

@@ -134,7 +134,8 @@ impl Simulator {
                 (listener, Some(written))
             }
         };
-        let state = Arc::new(SimulatorState::new(tenant));
+        let scheme = if ca_file.is_some() { "https" } else { "http" };
+        let state = Arc::new(SimulatorState::new(tenant, scheme));
         let app =
             routes::router(state.clone()).into_make_service_with_connect_info::<ConnectionSwitch>();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -163,12 +164,7 @@ impl Simulator {
     /// `http://127.0.0.1:PORT` (or `https://`): the Graph base URL, which is also the sign-in
     /// host (Graph paths start with `/v1.0` or `/beta`).
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_file.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.local_addr)
+        format!("{}://{}", self.state.scheme, self.local_addr)
     }
 
     /// The file holding the CA certificate that an HTTPS simulator's certificate chains to.

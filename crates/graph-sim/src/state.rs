@@ -18,6 +18,8 @@ use crate::secret::Secret;
 #[derive(Debug)]
 pub(crate) struct SimulatorState {
     pub app: AppRegistration,
+    /// `http`, or `https` when serving TLS: what URLs the tenant hands out start with.
+    pub scheme: &'static str,
     /// What clients send as `X-IDENTITY-HEADER` / `secret` on the managed-identity route.
     pub identity_header: Secret,
     pub latency: Duration,
@@ -37,7 +39,7 @@ pub(crate) struct SimulatorState {
 }
 
 impl SimulatorState {
-    pub fn new(file: TenantFile) -> Self {
+    pub fn new(file: TenantFile, scheme: &'static str) -> Self {
         let now = OffsetDateTime::now_utc();
         let identity_header = file
             .app
@@ -46,6 +48,7 @@ impl SimulatorState {
             .unwrap_or_else(|| Secret::new(random_alphanumeric(32)));
         Self {
             identity_header,
+            scheme,
             latency: Duration::from_millis(file.latency_ms),
             tenant: Mutex::new(SimulatedTenant::new(&file, now)),
             tokens: Mutex::new(TokenStore::new(

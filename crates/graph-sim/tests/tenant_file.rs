@@ -144,6 +144,17 @@ async fn an_https_tenant_chains_to_its_ca_file_and_serves_the_client_secret_path
         .await
         .unwrap();
     assert_eq!(users.status(), StatusCode::OK);
+    // The new pass's Location is a URL on this https host.
+    let created = http
+        .post(format!("{}{}", sim.base_url(), taps(ADELE)))
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .json(&json!({ "lifetimeInMinutes": 60 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with(&sim.base_url()), "{location}");
     // A client that does not trust the CA does not get through.
     let untrusting = reqwest::Client::builder().no_proxy().build().unwrap();
     let refused = untrusting.get(sim.base_url()).send().await.unwrap_err();

@@ -99,7 +99,8 @@ pub(crate) fn create(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("graph.microsoft.com");
     let location = format!(
-        "http://{host}/{}/users/{}/authentication/temporaryAccessPassMethods/{}",
+        "{}://{host}/{}/users/{}/authentication/temporaryAccessPassMethods/{}",
+        sim.scheme,
         version.as_str(),
         created.user_id,
         created.pass.id
